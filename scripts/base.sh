@@ -1,0 +1,78 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Make the base kernel git tree from Debian's newest linux-source-7.3:
+# download it through a private apt configuration, unpack it once, and commit
+# it as a single base commit tagged "base".
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+if [ -n "${KERNEL_SRC:-}" ]; then
+	git -C "$KERNEL_SRC" rev-parse --git-dir >/dev/null 2>&1 ||
+		die "KERNEL_SRC=$KERNEL_SRC is not a git tree" \
+		    "Point KERNEL_SRC at a kernel git checkout, or unset it to use Debian's $BASE_PACKAGE."
+	need_tree
+	log "using KERNEL_SRC=$KERNEL_SRC (base: $(git -C "$TREE" describe --always "$BASE_TAG"))"
+	exit 0
+fi
+
+if git -C "$TREE" rev-parse --verify -q "$BASE_TAG^{commit}" >/dev/null 2>&1; then
+	log "base tree ready: $TREE ($(git -C "$TREE" log -1 --format=%s "$BASE_TAG"))"
+	exit 0
+fi
+
+papt_update
+# The newest released 7.3.y in any of the suites; release candidates do not
+# count, and Debian drops superseded versions, so take what is there.
+version=$(papt apt-cache madison "$BASE_PACKAGE" 2>/dev/null |
+	awk -F'|' '{gsub(/ /, "", $2); print $2}' | grep -v '~rc' |
+	sort -V | tail -n 1 || true)
+if [ -z "$version" ]; then
+	avail=$(papt apt-cache madison linux-source 2>/dev/null |
+		awk -F'|' '{gsub(/ /, "", $2); print $2}' | sort -uV | tr '\n' ' ')
+	die "no released $BASE_PACKAGE in trixie-backports, sid or experimental" \
+	    "linux-source versions available now: ${avail:-none}" \
+	    "Moving the series to a newer base is a rebase: change BASE_PACKAGE in scripts/lib.sh."
+fi
+
+dl=$CACHE/dl
+mkdir -p "$dl"
+deb=$(ls "$dl/${BASE_PACKAGE}_${version//:/%3a}_all.deb" 2>/dev/null || true)
+if [ -z "$deb" ]; then
+	log "downloading $BASE_PACKAGE $version"
+	(cd "$dl" && papt apt-get -q download "$BASE_PACKAGE=$version") ||
+		die "could not download $BASE_PACKAGE=$version" "Check that deb.debian.org is reachable."
+	deb=$(ls "$dl/${BASE_PACKAGE}_"*"_all.deb" | sort -V | tail -n 1)
+fi
+
+log "unpacking $(basename "$deb") into $TREE"
+rm -rf "$TREE.tmp"
+mkdir -p "$TREE.tmp"
+dpkg-deb --fsys-tarfile "$deb" |
+	tar -xO --wildcards "./usr/src/$BASE_PACKAGE.tar.xz" |
+	xz -d -T"$JOBS" | tar -x -C "$TREE.tmp" --strip-components=1
+
+# Debian's tarball ends its .gitignore with a catch-all "/*" for its
+# packaging repository, which would make git ignore every file: drop that
+# stanza so the tree behaves like an upstream checkout.
+sed -i '/^# Debian packaging: ignore everything/,$d' "$TREE.tmp/.gitignore"
+sed -i '${/^#$/d}' "$TREE.tmp/.gitignore"
+
+log "committing the base tree (takes a minute)"
+cd "$TREE.tmp"
+git init -q -b base-debian
+git config user.name "vb2fence workbench"
+git config user.email "workbench@localhost"
+git config gc.auto 0
+git add -A
+[ "$(git diff --cached --name-only | head -n 100 | wc -l)" -ge 100 ] ||
+	die "git added almost nothing from the unpacked tree (.gitignore still ignores it?)"
+kver=$(make -s kernelversion)
+git commit -q -m "Linux $kver from Debian $BASE_PACKAGE $version
+
+Unpacked from ${BASE_PACKAGE}_${version}_all.deb; the only change is
+Debian's catch-all '/*' stanza removed from the top-level .gitignore."
+git tag -a -m "Debian $BASE_PACKAGE $version (Linux $kver)" "$BASE_TAG"
+git checkout -q -b work
+cd - >/dev/null
+mv "$TREE.tmp" "$TREE"
+log "base tree ready: $TREE (Linux $kver, Debian $version)"

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings and helpers for the workbench scripts; sourced, not run.
+
+WB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Everything big (source, build trees, guest root, tools) lives outside the
+# tracked files, so that a clean clone stays small and caches survive it.
+CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vb2fence}
+BASE_PACKAGE=linux-source-7.3
+BASE_TAG=base
+JOBS=${JOBS:-$(nproc)}
+
+# The kernel git tree: the developer's own (KERNEL_SRC) or the cached one
+# made from the Debian package.
+TREE=${KERNEL_SRC:-$CACHE/linux}
+
+log()  { printf '==> %s\n' "$*" >&2; }
+die()  { printf 'ERROR: %s\n' "$1" >&2; shift; for l in "$@"; do printf '       %s\n' "$l" >&2; done; exit 1; }
+
+# A private apt configuration, so that packages from newer Debian suites can
+# be downloaded without touching the system's sources or state.
+PAPT=$CACHE/apt
+papt_opts() {
+	printf '%s\n' -o "Dir::Etc::SourceList=$PAPT/sources.list" \
+		-o "Dir::Etc::SourceParts=/dev/null" \
+		-o "Dir::State::Lists=$PAPT/lists" \
+		-o "Dir::Cache=$PAPT/cache" \
+		-o "Dir::State::status=/dev/null" \
+		-o "APT::Sandbox::User=root" \
+		-o "Debug::NoLocking=1"
+}
+
+papt_update() {
+	local stamp=$PAPT/lists/.updated
+	mkdir -p "$PAPT/lists/partial" "$PAPT/cache/archives/partial"
+	cat > "$PAPT/sources.list.new" <<SRC
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie-backports main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian experimental main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main
+SRC
+	mv "$PAPT/sources.list.new" "$PAPT/sources.list"
+	# Refresh at most every 6 hours: suites move, but not that fast.
+	if [ -z "$(find "$stamp" -mmin -360 2>/dev/null)" ]; then
+		log "updating the private apt lists (trixie, trixie-backports, sid, experimental)"
+		# shellcheck disable=SC2046
+		apt-get $(papt_opts) -q update >"$PAPT/update.log" 2>&1 ||
+			die "apt-get update on the private lists failed (see $PAPT/update.log)" \
+			    "Is deb.debian.org reachable? Try: apt-get $(papt_opts | tr '\n' ' ') update"
+		touch "$stamp"
+	fi
+}
+
+papt() { # papt apt-get|apt-cache ARGS...
+	local cmd=$1; shift
+	# shellcheck disable=SC2046
+	"$cmd" $(papt_opts) "$@"
+}
+
+need_tree() {
+	git -C "$TREE" rev-parse --verify -q "$BASE_TAG^{commit}" >/dev/null ||
+		die "no kernel git tree with a '$BASE_TAG' tag at $TREE" \
+		    "Run 'make base' to make one from Debian's $BASE_PACKAGE," \
+		    "or point KERNEL_SRC at a kernel git tree and tag its base commit: git tag $BASE_TAG <commit>"
+	[ -f "$TREE/Makefile" ] && [ -d "$TREE/drivers/media" ] ||
+		die "$TREE is not a Linux kernel tree (no Makefile or drivers/media)"
+}
