@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Export the series branch of the kernel tree to patches/ (or to DIR, the
+# only argument) with git format-patch: stable names, zero commit ids and a
+# fixed cover letter date, so that exporting right after importing changes
+# nothing.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+need_tree
+
+branch=${SERIES_BRANCH:-vb2fence}
+cover=$WB_ROOT/series/cover-letter.txt
+git=(git -C "$TREE")
+"${git[@]}" rev-parse -q --verify "refs/heads/$branch" >/dev/null ||
+	die "no branch $branch in $TREE" "Run 'make import' first."
+[ -f "$cover" ] || die "missing $cover (first line: subject, then the text)"
+n=$("${git[@]}" rev-list --count "$BASE_TAG..$branch")
+[ "$n" -gt 0 ] || die "branch $branch has no commits on top of $BASE_TAG"
+
+# The cover letter text lives in series/; git takes it from the branch
+# description.
+"${git[@]}" config "branch.$branch.description" "$(cat "$cover")"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"${git[@]}" format-patch -q --zero-commit --no-signature --base="$BASE_TAG" \
+	--cover-letter --cover-from-description=subject \
+	$(cat "$WB_ROOT/series/recipients" 2>/dev/null || true) \
+	-o "$tmp" "$BASE_TAG..$branch" >/dev/null
+# git dates the cover letter now; give it the newest patch's date instead.
+last_date=$(grep -m1 '^Date: ' "$(ls "$tmp"/*.patch | tail -n 1)")
+sed -i "s/^Date: .*/$last_date/" "$tmp/0000-cover-letter.patch"
+
+out=${1:-$WB_ROOT/patches}
+mkdir -p "$out"
+rm -f "$out"/[0-9][0-9][0-9][0-9]-*.patch
+cp "$tmp"/*.patch "$out/"
+log "exported $n patches and the cover letter to $out"
