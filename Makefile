@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+# Workbench for the videobuf2 release fence series. See README.md.
+S := scripts
+KIND ?= x86
+RUN ?=
+
+.PHONY: help demo check deps base import export build build-debug build-arm64 \
+	guest selftest vm clean-builds
+
+help:
+	@sed -n 's/^## //p' README.md
+
+demo: deps base import build guest selftest
+	bash $(S)/demo.sh
+
+check:
+	bash $(S)/check.sh
+
+deps:
+	bash $(S)/deps.sh
+base: deps
+	bash $(S)/base.sh
+import: base
+	bash $(S)/import.sh
+export:
+	bash $(S)/export.sh
+build:
+	bash $(S)/build.sh x86
+build-debug:
+	bash $(S)/build.sh debug
+build-arm64:
+	bash $(S)/build.sh arm64
+guest:
+	bash $(S)/guest.sh
+selftest:
+	bash $(S)/selftest.sh
+
+# make vm RUN=./my-test [KIND=debug]: run your own file in the guest
+vm: guest
+	@test -n "$(RUN)" || { echo "usage: make vm RUN=FILE [KIND=x86|debug]"; exit 2; }
+	bash $(S)/vm.sh --kernel $(KIND) --add $(RUN) -- ./$(notdir $(RUN))
+
+clean-builds:
+	bash -c '. $(S)/lib.sh; rm -rf "$$CACHE"/build-*'

@@ -1,0 +1,157 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Every check of the series, in order: round trip, checkpatch and a build
+# after each patch, sparse and W=1 against the base, kernel-doc, the arm64
+# build of the driver patches, and the tests in QEMU on the normal and the
+# debug kernel. Ends with "N passed, N failed"; exits non-zero on a failure.
+#   QUICK=1  skip the per-patch builds and the debug kernel
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+S=$WB_ROOT/scripts
+logs=$CACHE/logs/check
+rm -rf "$logs"
+mkdir -p "$logs"
+passed=0 failed=0 n=0 failures=()
+
+# step NAME CMD...: run CMD, keep its output in a log, print one line.
+step() {
+	local name=$1; shift
+	local logf
+	n=$((n + 1))
+	logf=$logs/$(printf '%02d' $n)-$(echo "$name" | tr -c 'a-zA-Z0-9.\n-' '_').log
+	local t0=$SECONDS
+	printf '[%s] %-62s ' "$(date +%H:%M:%S)" "$name"
+	if "$@" >"$logf" 2>&1; then
+		passed=$((passed + 1)); echo "PASS ($((SECONDS - t0)) s)"
+	else
+		failed=$((failed + 1)); failures+=("$name")
+		echo "FAIL ($((SECONDS - t0)) s), log: $logf"
+		tail -n 15 "$logf" | sed 's/^/    /'
+	fi
+}
+
+finish() {
+	echo
+	for f in "${failures[@]}"; do echo "failed: $f"; done
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ]
+	exit
+}
+
+# Stop early when a step that later ones need has failed.
+need() { [ "$failed" = 0 ] || { echo "(stopping: later checks need the steps above)"; finish; }; }
+
+git=(git -C "$TREE")
+branch=${SERIES_BRANCH:-vb2fence}
+
+step "host packages" "$S/deps.sh"
+step "base tree ($BASE_PACKAGE)" "$S/base.sh"
+need
+step "import patches/ with git am" "$S/import.sh"
+need
+
+roundtrip() {
+	local tmp; tmp=$(mktemp -d)
+	"$S/export.sh" "$tmp" && diff -ru "$WB_ROOT/patches" "$tmp"
+	local rc=$?; rm -rf "$tmp"; return $rc
+}
+step "export after import changes nothing" roundtrip
+
+mapfile -t commits < <("${git[@]}" rev-list --reverse "$BASE_TAG..$branch")
+subject() { "${git[@]}" log -1 --format=%s "$1"; }
+checkpatch() {
+	"${git[@]}" format-patch -1 --stdout "$1" |
+		(cd "$TREE" && ./scripts/checkpatch.pl --strict --max-line-length=80 -)
+}
+for i in "${!commits[@]}"; do
+	c=${commits[$i]}
+	step "checkpatch $((i + 1))/${#commits[@]}: $(subject "$c")" checkpatch "$c"
+done
+
+# Directories with changed C files: where sparse, W=1 and kernel-doc look.
+mapfile -t changed < <("${git[@]}" diff --name-only "$BASE_TAG" "$branch")
+mapfile -t cdirs < <(printf '%s\n' "${changed[@]}" | grep '^drivers/.*\.c$' |
+	xargs -r -n1 dirname | sort -u | sed 's|$|/|')
+find_sparse() { sparse_bin=$("$S/sparse.sh"); }
+step "sparse from sid's source" find_sparse
+
+# warnings KIND DIRS...: sparse (C=2) and W=1 warnings of DIRS, without
+# line numbers, so that unrelated line shifts compare equal.
+warnings() {
+	local kind=$1; shift
+	local out
+	out=$("$S/build.sh" "$kind" -k W=1 C=2 CHECK="$sparse_bin" "$@" 2>&1)
+	printf '%s\n' "$out" | grep -q '^  CHECK ' ||
+		{ echo "sparse did not run" >&2; printf '%s\n' "$out" | tail -n 5 >&2; return 1; }
+	printf '%s\n' "$out" | grep -q 'sparse is not available' &&
+		{ echo "kbuild says sparse is not usable" >&2; return 1; }
+	printf '%s\n' "$out" | grep -E ': (warning|error):' |
+		sed -E "s|$TREE/||; s|:[0-9]+:[0-9]+:|:|; s|:[0-9]+:|:|" | sort -u
+}
+
+base_warnings() { warnings "$@" > "$logs/warn-$1-base"; }
+
+# hantro and rga only build for arm64 here; everything else for x86.
+arm_dirs=(drivers/media/platform/verisilicon/ drivers/media/platform/rockchip/rga/)
+x86_dirs=()
+for d in "${cdirs[@]}"; do
+	case " ${arm_dirs[*]} " in *" $d "*) ;; *) x86_dirs+=("$d") ;; esac
+done
+
+# Bisectability: the base and then every patch build, in one build tree.
+"${git[@]}" checkout -q --detach "$BASE_TAG"
+step "build x86 test kernel at base" "$S/build.sh" x86
+need
+step "sparse + W=1 at base (${x86_dirs[*]})" base_warnings x86 "${x86_dirs[@]}"
+step "arm64 build at base (hantro, rga)" "$S/build.sh" arm64
+step "sparse + W=1 arm64 at base (hantro, rga)" base_warnings arm64 "${arm_dirs[@]}"
+for i in "${!commits[@]}"; do
+	c=${commits[$i]}
+	"${git[@]}" checkout -q --detach "$c"
+	if [ -z "${QUICK:-}" ] || [ "$i" = $((${#commits[@]} - 1)) ]; then
+		step "build x86 after $((i + 1))/${#commits[@]}" "$S/build.sh" x86
+		step "build arm64 after $((i + 1))/${#commits[@]}" "$S/build.sh" arm64
+	fi
+done
+"${git[@]}" checkout -q "$branch"
+
+new_warnings() { # KIND DIRS...
+	local kind=$1; shift
+	warnings "$kind" "$@" > "$logs/warn-$kind-head" || return 1
+	if comm -13 "$logs/warn-$kind-base" "$logs/warn-$kind-head" | grep .; then
+		echo "new warnings above (file:line in $logs/warn-$kind-head)"
+		return 1
+	fi
+	echo "no new warnings ($(wc -l < "$logs/warn-$kind-head") old ones)"
+}
+step "no new sparse/W=1 warnings, x86" new_warnings x86 "${x86_dirs[@]}"
+step "no new sparse/W=1 warnings, arm64" new_warnings arm64 "${arm_dirs[@]}"
+# The W=1 pass rebuilt some objects with other flags; relink the kernel.
+step "build x86 test kernel (series)" "$S/build.sh" x86
+
+kdoc() {
+	local files
+	files=$(printf '%s\n' "${changed[@]}" | grep -E '\.(c|h)$' | grep -v '^tools/')
+	[ -n "$files" ] || return 0
+	(cd "$TREE" && ./scripts/kernel-doc -none -Wall $files) 2>&1 | tee /dev/stderr | grep -q . && return 1
+	return 0
+}
+step "kernel-doc -Wall on changed files" kdoc
+
+step "guest userspace" "$S/guest.sh"
+step "selftest binary" "$S/selftest.sh"
+need
+step "VM x86: v4l2-compliance (vim2m, vivid, vicodec, visl)" \
+	"$S/vm.sh" --timeout 900 --add "$WB_ROOT/tests/vm/compliance.sh" -- compliance.sh
+step "VM x86: release fence selftest" \
+	"$S/vm.sh" --timeout 600 --add "$CACHE/selftest/vb2_release_fence_test" \
+	--add "$WB_ROOT/tests/vm/fences.sh" -- fences.sh
+
+if [ -z "${QUICK:-}" ]; then
+	step "build debug kernel (lockdep, KASAN, kmemleak)" "$S/build.sh" debug
+	step "VM debug: selftest + vim2m compliance, 0 kernel reports" \
+		"$S/vm.sh" --kernel debug --timeout 1500 --add "$CACHE/selftest/vb2_release_fence_test" \
+		--add "$WB_ROOT/tests/vm/fences.sh" --add "$WB_ROOT/tests/vm/compliance.sh" \
+		-- fences.sh --debug
+fi
+finish

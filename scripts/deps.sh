@@ -1,0 +1,23 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Install the host packages the workbench needs (Debian 12), once.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+pkgs=(build-essential flex bison bc libelf-dev libssl-dev dwarves kmod
+      cpio xz-utils rsync python3 ccache git
+      gcc-aarch64-linux-gnu qemu-system-x86 busybox-static
+      dpkg-dev perl python3-ply python3-git gnuplot-nox libdrm-dev pkg-config)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]}" "Run as root, or: sudo apt-get install ${missing[*]}"
+log "installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get -q update >/dev/null ||
+	die "apt-get update failed" "Is the Debian mirror reachable? Check /etc/apt/sources.list*."
+apt-get -q install -y --no-install-recommends "${missing[@]}" >"$CACHE/apt-install.log" 2>&1 ||
+	die "apt-get install failed (see $CACHE/apt-install.log)"
