@@ -13,7 +13,7 @@ mkdir -p "$out"
 # The test must build against the tree's own uapi headers.
 make -s -C "$TREE" O="$CACHE/build-x86" ARCH=x86_64 \
 	INSTALL_HDR_PATH="$out/usr" headers_install
-gcc -O2 -Wall -Wextra -static -D_GNU_SOURCE \
+gcc -O2 -Wall -Wextra -static \
 	-I"$out/usr/include" -I"$TREE/tools/testing/selftests" \
 	-o "$out/vb2_release_fence_test" "$src" -lpthread
 log "built $out/vb2_release_fence_test"
