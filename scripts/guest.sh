@@ -134,7 +134,8 @@ cat > "$root/init" <<'INIT'
 export PATH=/wb:/usr/sbin:/usr/bin HOME=/root TERM=vt100
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
+# The kernel mounts it itself when it had to fall back from rdinit.
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run

@@ -16,7 +16,15 @@ fi
 vb2_release_fence_test || rc=1
 
 if [ "$debug" = --debug ]; then
-	compliance.sh 5 vim2m || rc=1
+	# Streaming through the fenced paths under lockdep, with both memory
+	# types: MMAP and DMABUF imported from vivid's capture node.
+	for d in /sys/class/video4linux/video*; do
+		[ "$(cat "$d/name")" = vim2m ] && vim2m=/dev/${d##*/}
+	done
+	v4l2-compliance -d "$vim2m" -s5 > /tmp/compliance.log 2>&1
+	grep '^Total for' /tmp/compliance.log
+	grep -q '^Total for.*Failed: 0,' /tmp/compliance.log ||
+		{ cat /tmp/compliance.log; rc=1; }
 	# Objects must be older than kmemleak's minimum age to be reported.
 	sleep 6
 	echo scan > /sys/kernel/debug/kmemleak
@@ -24,7 +32,7 @@ if [ "$debug" = --debug ]; then
 	leaks=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
 	echo "kmemleak: $leaks unreferenced objects"
 	[ "$leaks" = 0 ] || { cat /sys/kernel/debug/kmemleak; rc=1; }
-	reports=$(dmesg | grep -E 'WARNING:|BUG:|KASAN:|possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU|lockdep|sleeping function called from invalid context')
+	reports=$(dmesg | grep -E 'WARNING:|BUG:|KASAN:|Oops|INFO: lockdep|possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|sleeping function called from invalid context')
 	echo "kernel reports (lockdep/KASAN/WARN/BUG): $(printf '%s' "$reports" | grep -c .)"
 	[ -z "$reports" ] || { dmesg; rc=1; }
 	grep -q 'debug_locks' /proc/lockdep_stats 2>/dev/null &&
