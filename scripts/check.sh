@@ -68,10 +68,10 @@ for i in "${!commits[@]}"; do
 	step "checkpatch $((i + 1))/${#commits[@]}: $(subject "$c")" checkpatch "$c"
 done
 
-# Directories with changed C files: where sparse, W=1 and kernel-doc look.
+# Objects of the changed kernel C files: what sparse and W=1 look at.
 mapfile -t changed < <("${git[@]}" diff --name-only "$BASE_TAG" "$branch")
-mapfile -t cdirs < <(printf '%s\n' "${changed[@]}" | grep '^drivers/.*\.c$' |
-	xargs -r -n1 dirname | sort -u | sed 's|$|/|')
+mapfile -t objs < <(printf '%s\n' "${changed[@]}" | grep -E '^(drivers|mm|fs|kernel)/.*\.c$' |
+	sed 's/\.c$/.o/')
 find_sparse() { sparse_bin=$("$S/sparse.sh"); }
 step "sparse from sid's source" find_sparse
 
@@ -80,37 +80,52 @@ step "sparse from sid's source" find_sparse
 warnings() {
 	local kind=$1; shift
 	local out
+	[ $# -gt 0 ] || return 0
 	out=$("$S/build.sh" "$kind" -k W=1 C=2 CHECK="$sparse_bin" "$@" 2>&1)
 	printf '%s\n' "$out" | grep -q '^  CHECK ' ||
 		{ echo "sparse did not run" >&2; printf '%s\n' "$out" | tail -n 5 >&2; return 1; }
 	printf '%s\n' "$out" | grep -q 'sparse is not available' &&
 		{ echo "kbuild says sparse is not usable" >&2; return 1; }
-	printf '%s\n' "$out" | grep -E ': (warning|error):' |
+	printf '%s\n' "$out" | { grep -E ': (warning|error):' || true; } |
 		sed -E "s|$TREE/||; s|:[0-9]+:[0-9]+:|:|; s|:[0-9]+:|:|" | sort -u
 }
 
 base_warnings() { warnings "$@" > "$logs/warn-$1-base"; }
 
+# The documentation directories the series touches, built with Sphinx at the
+# base and at the end; warnings compared without line numbers.
+mapfile -t docdirs < <(printf '%s\n' "${changed[@]}" | sed -n 's|^Documentation/\([^/]*/[^/]*\)/.*|\1|p' | sort -u)
+docs_warnings() { # OUTFILE
+	make -C "$TREE" O="$CACHE/docs-build" SPHINXDIRS="${docdirs[*]}" htmldocs > "$1.log" 2>&1 ||
+		{ tail -n 20 "$1.log"; return 1; }
+	{ grep -E 'WARNING|ERROR' "$1.log" || true; } |
+		sed -E "s|$TREE/||; s|:[0-9]+:|:|g" | sort -u > "$1"
+}
+
 # hantro and rga only build for arm64 here; everything else for x86.
-arm_dirs=(drivers/media/platform/verisilicon/ drivers/media/platform/rockchip/rga/)
-x86_dirs=()
-for d in "${cdirs[@]}"; do
-	case " ${arm_dirs[*]} " in *" $d "*) ;; *) x86_dirs+=("$d") ;; esac
+arm_objs=() x86_objs=()
+for o in "${objs[@]}"; do
+	case "$o" in
+	drivers/media/platform/verisilicon/*|drivers/media/platform/rockchip/*) arm_objs+=("$o") ;;
+	*) x86_objs+=("$o") ;;
+	esac
 done
 
 # Bisectability: the base and then every patch build, in one build tree.
 "${git[@]}" checkout -q --detach "$BASE_TAG"
 step "build x86 test kernel at base" "$S/build.sh" x86
 need
-step "sparse + W=1 at base (${x86_dirs[*]})" base_warnings x86 "${x86_dirs[@]}"
+step "sparse + W=1 at base, x86 (${#x86_objs[@]} files)" base_warnings x86 "${x86_objs[@]}"
+[ ${#docdirs[@]} -gt 0 ] &&
+	step "htmldocs at base (${docdirs[*]})" docs_warnings "$logs/docs-base"
 step "arm64 build at base (hantro, rga)" "$S/build.sh" arm64
-step "sparse + W=1 arm64 at base (hantro, rga)" base_warnings arm64 "${arm_dirs[@]}"
+step "sparse + W=1 at base, arm64 (${#arm_objs[@]} files)" base_warnings arm64 "${arm_objs[@]}"
 for i in "${!commits[@]}"; do
 	c=${commits[$i]}
 	"${git[@]}" checkout -q --detach "$c"
 	if [ -z "${QUICK:-}" ] || [ "$i" = $((${#commits[@]} - 1)) ]; then
-		step "build x86 after $((i + 1))/${#commits[@]}" "$S/build.sh" x86
-		step "build arm64 after $((i + 1))/${#commits[@]}" "$S/build.sh" arm64
+		step "build x86 after $((i + 1))/${#commits[@]}: $(subject "$c")" "$S/build.sh" x86
+		step "build arm64 after $((i + 1))/${#commits[@]}: $(subject "$c")" "$S/build.sh" arm64
 	fi
 done
 "${git[@]}" checkout -q "$branch"
@@ -124,8 +139,8 @@ new_warnings() { # KIND DIRS...
 	fi
 	echo "no new warnings ($(wc -l < "$logs/warn-$kind-head") old ones)"
 }
-step "no new sparse/W=1 warnings, x86" new_warnings x86 "${x86_dirs[@]}"
-step "no new sparse/W=1 warnings, arm64" new_warnings arm64 "${arm_dirs[@]}"
+step "no new sparse/W=1 warnings, x86" new_warnings x86 "${x86_objs[@]}"
+step "no new sparse/W=1 warnings, arm64" new_warnings arm64 "${arm_objs[@]}"
 # The W=1 pass rebuilt some objects with other flags; relink the kernel.
 step "build x86 test kernel (series)" "$S/build.sh" x86
 
@@ -137,6 +152,17 @@ kdoc() {
 	return 0
 }
 step "kernel-doc -Wall on changed files" kdoc
+
+new_doc_warnings() {
+	docs_warnings "$logs/docs-head" || return 1
+	if comm -13 "$logs/docs-base" "$logs/docs-head" | grep .; then
+		echo "new documentation warnings above"
+		return 1
+	fi
+	echo "no new warnings ($(wc -l < "$logs/docs-head") old ones)"
+}
+[ ${#docdirs[@]} -gt 0 ] &&
+	step "htmldocs: no new warnings (${docdirs[*]})" new_doc_warnings
 
 step "guest userspace" "$S/guest.sh"
 step "selftest binary" "$S/selftest.sh"

@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the cached guest userspace, $CACHE/guest/base.cpio: the host's static
 # busybox, an /init that runs /wb/cmd, and v4l-utils with its libraries from
-# Debian trixie. The kernel modules are not in it: they depend on the kernel
+# Debian sid. The kernel modules are not in it: they depend on the kernel
 # kind, so scripts/vm.sh adds them with each run.
 # Rebuilds only when the package versions or this script changed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-# trixie: v4l-utils 1.30 (bookworm's 1.22 fails on new kernels). Another
-# suite (e.g. WB_GUEST_SUITE=sid for 1.32) replaces the whole guest userspace.
-SUITE=${WB_GUEST_SUITE:-trixie}
+# sid: v4l-utils 1.32. bookworm's 1.22 fails on 7.3 (reserved fields now
+# used for max_num_buffers; requests), and trixie's 1.30 fails vivid's
+# pixel array control test that 7.3 fixed in the driver (v4l-utils commit
+# 1cc84dfb, first in 1.32). WB_GUEST_SUITE=trixie selects the other suite.
+SUITE=${WB_GUEST_SUITE:-sid}
 PACKAGES=(v4l-utils)
 out=$CACHE/guest
 debs=$CACHE/debs
@@ -31,7 +33,7 @@ flock 9
 # caches (3 s per call); keep the old mtime when the content is the same.
 [ -f "$PAPT/sources.list" ] && cp -p "$PAPT/sources.list" "$out/sources.list.ref"
 if ! (papt_update); then
-	ls "$PAPT"/lists/*trixie*Packages* >/dev/null 2>&1 ||
+	ls "$PAPT"/lists/*_"$SUITE"_*Packages* >/dev/null 2>&1 ||
 		die "no private apt lists for $SUITE" "Check that deb.debian.org is reachable and rerun."
 	log "WARNING: using the existing (older) private apt lists"
 fi
