@@ -25,11 +25,28 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "${git[@]}" format-patch -q --zero-commit --no-signature --base="$BASE_TAG" \
 	--cover-letter --cover-from-description=subject \
-	$(cat "$WB_ROOT/series/recipients" 2>/dev/null || true) \
 	-o "$tmp" "$BASE_TAG..$branch" >/dev/null
 # git dates the cover letter now; give it the newest patch's date instead.
 last_date=$(grep -m1 '^Date: ' "$(ls "$tmp"/*.patch | tail -n 1)")
 sed -i "s/^Date: .*/$last_date/" "$tmp/0000-cover-letter.patch"
+
+# Recipients as scripts/get_maintainer.pl gives them: maintainers and
+# reviewers in To:, lists in Cc:; the cover letter goes to all of them.
+recipients() { # PATCH... -> "To: ...\nCc: ..." folded as mail headers
+	local gm=(./scripts/get_maintainer.pl --no-rolestats --no-git --no-git-fallback)
+	(cd "$TREE" &&
+	 echo "To: $("${gm[@]}" --no-l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold &&
+	 echo "Cc: $("${gm[@]}" --no-m --no-r --l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold)
+}
+header_fold() { fold -s -w 76 | sed '2,$s/^/ /; s/ *$//'; }
+for p in "$tmp"/*.patch; do
+	case "$p" in
+	*/0000-cover-letter.patch) r=$(recipients $(ls "$tmp"/*.patch | grep -v /0000-)) ;;
+	*) r=$(recipients "$p") ;;
+	esac
+	awk -v r="$r" '!done && /^Date: / { print; print r; done = 1; next } { print }' \
+		"$p" > "$p.new" && mv "$p.new" "$p"
+done
 
 out=${1:-$WB_ROOT/patches}
 mkdir -p "$out"
