@@ -27,6 +27,7 @@ step() {
 		failed=$((failed + 1)); failures+=("$name")
 		echo "FAIL ($((SECONDS - t0)) s), log: $logf"
 		tail -n 15 "$logf" | sed 's/^/    /'
+		return 1
 	fi
 }
 
@@ -38,17 +39,15 @@ finish() {
 	exit
 }
 
-# Stop early when a step that later ones need has failed.
-need() { [ "$failed" = 0 ] || { echo "(stopping: later checks need the steps above)"; finish; }; }
+# After a failed step that later ones need: stop.
+stop() { echo "(stopping: later checks need that step)"; finish; }
 
 git=(git -C "$TREE")
 branch=${SERIES_BRANCH:-vb2fence}
 
 step "host packages" "$S/deps.sh"
-step "base tree ($BASE_PACKAGE)" "$S/base.sh"
-need
-step "import patches/ with git am" "$S/import.sh"
-need
+step "base tree ($BASE_PACKAGE)" "$S/base.sh" || stop
+step "import patches/ with git am" "$S/import.sh" || stop
 
 roundtrip() {
 	local tmp; tmp=$(mktemp -d)
@@ -126,8 +125,7 @@ done
 
 # Bisectability: the base and then every patch build, in one build tree.
 "${git[@]}" checkout -q --detach "$BASE_TAG"
-step "build x86 test kernel at base" "$S/build.sh" x86
-need
+step "build x86 test kernel at base" "$S/build.sh" x86 || stop
 step "sparse + W=1 at base, x86 (${#x86_objs[@]} files)" base_warnings x86 "${x86_objs[@]}"
 step "kernel-doc -Wall at base" kdoc_warnings "$logs/kdoc-base"
 [ ${#docdirs[@]} -gt 0 ] &&
@@ -180,8 +178,7 @@ new_doc_warnings() {
 	step "htmldocs: no new warnings (${docdirs[*]})" new_doc_warnings
 
 step "guest userspace" "$S/guest.sh"
-step "selftest binary" "$S/selftest.sh"
-need
+step "selftest binary" "$S/selftest.sh" || stop
 step "VM x86: v4l2-compliance (vim2m, vivid, vicodec, visl)" \
 	"$S/vm.sh" --timeout 900 --add "$WB_ROOT/tests/vm/compliance.sh" -- compliance.sh
 step "VM x86: release fence selftest" \
