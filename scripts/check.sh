@@ -108,6 +108,9 @@ kdoc_warnings() { # OUTFILE
 # base and at the end; warnings compared without line numbers.
 mapfile -t docdirs < <(printf '%s\n' "${changed[@]}" | sed -n 's|^Documentation/\([^/]*/[^/]*\)/.*|\1|p' | sort -u)
 docs_warnings() { # OUTFILE
+	# A full build each time: an incremental one only warns about what it
+	# rereads, which would make the two lists incomparable.
+	rm -rf "$CACHE/docs-build"
 	make -C "$TREE" O="$CACHE/docs-build" SPHINXDIRS="${docdirs[*]}" htmldocs > "$1.log" 2>&1 ||
 		{ tail -n 20 "$1.log"; return 1; }
 	{ grep -E 'WARNING|ERROR' "$1.log" || true; } |
