@@ -29,24 +29,16 @@ flock 9
 
 # A failed refresh is not fatal while older lists exist: a guest built from
 # them is still a valid guest.
-# papt_update rewrites sources.list each time, and apt then drops its binary
-# caches (3 s per call); keep the old mtime when the content is the same.
-[ -f "$PAPT/sources.list" ] && cp -p "$PAPT/sources.list" "$out/sources.list.ref"
 if ! (papt_update); then
 	ls "$PAPT"/lists/*_"$SUITE"_*Packages* >/dev/null 2>&1 ||
 		die "no private apt lists for $SUITE" "Check that deb.debian.org is reachable and rerun."
 	log "WARNING: using the existing (older) private apt lists"
 fi
-cmp -s "$PAPT/sources.list" "$out/sources.list.ref" 2>/dev/null &&
-	touch -r "$out/sources.list.ref" "$PAPT/sources.list"
 
-# papt's options leave apt's binary caches unset, so every call would parse
-# all four suites' lists again (3 s each); keeping them makes the up-to-date
-# check that vm.sh runs each time cheap. apt rebuilds them when lists change.
+# papt with the guest's suite as the candidate versions
 gapt() {
 	local cmd=$1; shift
-	papt "$cmd" -o Dir::Cache::pkgcache="$PAPT/cache/pkgcache.bin" \
-		-o Dir::Cache::srcpkgcache="$PAPT/cache/srcpkgcache.bin" -t "$SUITE" "$@"
+	papt "$cmd" -t "$SUITE" "$@"
 }
 
 # The closure of the runtime dependencies, all from trixie: gapt's "-t" makes

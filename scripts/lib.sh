@@ -25,6 +25,8 @@ papt_opts() {
 		-o "Dir::State::Lists=$PAPT/lists" \
 		-o "Dir::Cache=$PAPT/cache" \
 		-o "Dir::State::status=/dev/null" \
+		-o "Dir::Cache::pkgcache=$PAPT/cache/pkgcache.bin" \
+		-o "Dir::Cache::srcpkgcache=$PAPT/cache/srcpkgcache.bin" \
 		-o "APT::Sandbox::User=root" \
 		-o "Debug::NoLocking=1"
 }
@@ -39,7 +41,13 @@ deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian experimental main
 deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main
 SRC
-	mv "$PAPT/sources.list.new" "$PAPT/sources.list"
+	# Replace it only when it changed: apt drops its binary caches (3 s a
+	# call) whenever sources.list is newer than them.
+	if cmp -s "$PAPT/sources.list.new" "$PAPT/sources.list"; then
+		rm "$PAPT/sources.list.new"
+	else
+		mv "$PAPT/sources.list.new" "$PAPT/sources.list"
+	fi
 	# Refresh at most every 6 hours: suites move, but not that fast.
 	if [ -z "$(find "$stamp" -mmin -360 2>/dev/null)" ]; then
 		log "updating the private apt lists (trixie, trixie-backports, sid, experimental)"
