@@ -15,7 +15,8 @@ usage() {
 	cat <<EOF
 Usage: bash scripts/vm.sh [--kernel x86|debug] [--add FILE[:GUEST_PATH]]...
                           [--timeout SECONDS] [--mem MB] [--append 'kernel args'] -- CMD [ARGS...]
-  --kernel KIND   kernel from \$CACHE/build-KIND (default x86)
+  --kernel KIND   kernel from \$CACHE/build-KIND (default x86), or from
+                  the build directory KIND if it is an absolute path
   --add FILE[:P]  copy FILE into the guest at P (default /wb/<basename>; /wb is on PATH)
   --timeout S     kill the guest after S seconds (default 600)
   --mem MB        guest memory (default 2048)
@@ -42,11 +43,11 @@ done
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || die "--timeout wants a number of seconds, not '$timeout_s'"
 [[ $mem =~ ^[1-9][0-9]*$ ]] || die "--mem wants a number of MB, not '$mem'"
 case "$kind" in
-x86|debug) ;;
-*) die "unknown kernel kind '$kind'" "Use --kernel x86 or --kernel debug." ;;
+x86|debug) out=$CACHE/build-$kind ;;
+/*) out=$kind ;;
+*) die "unknown kernel kind '$kind'" "Use --kernel x86, debug or the absolute path of a build directory." ;;
 esac
 
-out=$CACHE/build-$kind
 kernel=$out/arch/x86/boot/bzImage
 [ -f "$kernel" ] && [ -f "$out/include/config/kernel.release" ] ||
 	die "no $kind kernel at $kernel" "Build it first: bash scripts/build.sh $kind"
