@@ -34,9 +34,17 @@ kmake() {
 		-j"$JOBS" "$@"
 }
 
+# Fragment symbols that the checked-out tree does not define: the ones the
+# series adds, at the base. They are skipped there, and the configuration is
+# redone when the set changes.
+fragment_lines() { cat "${frags[@]/#/$WB_ROOT/configs/}" | grep '^CONFIG_'; }
+undefined=$(comm -23 <(fragment_lines | sed 's/=.*//; s/^CONFIG_//' | sort -u) \
+	<(git -C "$TREE" grep -hoE '^(menu)?config [A-Za-z0-9_]+' -- '*Kconfig*' |
+		sed 's/.* //' | sort -u) | tr '\n' ' ')
+
 # Reconfigure only when a fragment or the base changed: rewriting the same
 # .config costs time, and a stamp keeps incremental builds incremental.
-stamp=$(cat "${frags[@]/#/$WB_ROOT/configs/}" | sha1sum | cut -c1-12)-$(git -C "$TREE" rev-parse --short "$BASE_TAG")
+stamp=$(cat "${frags[@]/#/$WB_ROOT/configs/}" | sha1sum | cut -c1-12)-$(git -C "$TREE" rev-parse --short "$BASE_TAG")-${undefined// /,}
 if [ "$(cat "$out/.wb-config" 2>/dev/null)" != "$stamp" ] || [ ! -f "$out/.config" ]; then
 	log "configuring $kind ($base + ${frags[*]})"
 	kmake -s "$base" >/dev/null
@@ -46,15 +54,18 @@ if [ "$(cat "$out/.wb-config" 2>/dev/null)" != "$stamp" ] || [ ! -f "$out/.confi
 	done
 	kmake -s olddefconfig >/dev/null
 	# Kconfig drops what it cannot satisfy without a word: check every line.
+	[ -z "$undefined" ] || echo "  not defined by this tree, skipped: $undefined"
 	bad=0
 	while IFS= read -r line; do
+		sym=${line%%=*}
+		[[ " $undefined " == *" ${sym#CONFIG_} "* ]] && continue
 		case "$line" in
 		CONFIG_*=n) sym=${line%=n}
 			grep -q "^$sym=" "$out/.config" && { echo "  $sym wanted off, is $(grep "^$sym=" "$out/.config")"; bad=1; } ;;
 		CONFIG_*=*) grep -qx "$line" "$out/.config" ||
 			{ echo "  $line wanted, got: $(grep -E "^(# )?${line%%=*}[= ]" "$out/.config" || echo unset)"; bad=1; } ;;
 		esac
-	done < <(cat "${frags[@]/#/$WB_ROOT/configs/}" | grep -v '^#')
+	done < <(fragment_lines)
 	[ "$bad" = 0 ] || die "config symbols did not stick for '$kind' (above)" \
 		"Add the missing dependency to configs/${frags[-1]} and rerun."
 	echo "$stamp" > "$out/.wb-config"

@@ -44,7 +44,7 @@ done
 [[ $mem =~ ^[1-9][0-9]*$ ]] || die "--mem wants a number of MB, not '$mem'"
 case "$kind" in
 x86|debug) out=$CACHE/build-$kind ;;
-/*) out=$kind ;;
+/*) out=$kind kind=$(basename "$kind") ;;
 *) die "unknown kernel kind '$kind'" "Use --kernel x86, debug or the absolute path of a build directory." ;;
 esac
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side (busybox sh): the release fence kselftest on vim2m. With
+# Guest side (busybox sh): the videobuf2 KUnit suite and the release fence
+# kselftest on vim2m. With
 # --debug (debug kernel) also vim2m's v4l2-compliance, then a kmemleak scan
 # and a scan of the kernel log: any lockdep, KASAN, kmemleak or WARN report
 # fails the run.
@@ -12,6 +13,20 @@ if [ "$debug" = --debug ]; then
 	echo scan > /sys/kernel/debug/kmemleak
 	echo clear > /sys/kernel/debug/kmemleak
 fi
+
+# KUnit: loading the module runs the suite; debugfs keeps its KTAP report.
+suite=videobuf2-release-fence
+modprobe videobuf2-fence-kunit || { echo "FAIL: modprobe videobuf2-fence-kunit"; exit 1; }
+results=/sys/kernel/debug/kunit/$suite/results
+cat "$results" | tee /tmp/kunit.log
+cases_ok=$(grep -c '^    ok [0-9]' /tmp/kunit.log)
+cases_bad=$(grep -c -e '^    not ok [0-9]' -e '# SKIP' /tmp/kunit.log)
+echo "KUnit $suite: $cases_ok cases passed, $cases_bad failed or skipped"
+if [ "$cases_ok" -lt 1 ] || [ "$cases_bad" != 0 ] || ! grep -q "^ok [0-9]* $suite" /tmp/kunit.log; then
+	echo "FAIL: KUnit suite $suite"
+	rc=1
+fi
+rmmod videobuf2-fence-kunit
 
 # A skipped test proves nothing here: every prerequisite is in the guest.
 vb2_release_fence_test 2>&1 | tee /tmp/selftest.log
