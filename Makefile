@@ -5,7 +5,7 @@ KIND ?= x86
 RUN ?=
 
 .PHONY: help demo check deps base import export build build-debug build-arm64 \
-	guest selftest vm clean-builds
+	guest selftest programs vm clean-builds
 
 help:
 	@sed -n 's/^## //p' README.md
@@ -34,6 +34,8 @@ guest:
 	bash $(S)/guest.sh
 selftest:
 	bash $(S)/selftest.sh
+programs: selftest
+	bash $(S)/programs.sh
 
 # make vm RUN=./my-test [KIND=debug]: run your own file in the guest
 vm: guest

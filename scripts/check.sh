@@ -129,6 +129,24 @@ done
 # Bisectability: the base and then every patch build, in one build tree.
 "${git[@]}" checkout -q --detach "$BASE_TAG"
 step "build x86 test kernel at base" "$S/build.sh" x86 || stop
+step "guest userspace" "$S/guest.sh" || stop
+
+# compliance_at LABEL: v4l2-compliance on the virtual drivers in QEMU; the
+# per-run totals (node numbers and times dropped) go to $logs/compliance-LABEL.
+compliance_at() {
+	local out=$logs/compliance-$1.out rc
+	"$S/vm.sh" --timeout 900 --add "$WB_ROOT/tests/vm/compliance.sh" -- compliance.sh > "$out" 2>&1
+	rc=$?
+	cat "$out"
+	tr -d '\r' < "$out" | grep -E '^[a-z0-9-]+: Total for' |
+		sed -E 's| \([0-9]+s\)$||; s|/dev/video[0-9]+|/dev/videoN|' > "$logs/compliance-$1"
+	[ -s "$logs/compliance-$1" ] || { echo "no totals in the output"; return 1; }
+	return $rc
+}
+# The reference for "no regressions": the same runs on the base kernel. A
+# failure there is reported, not fatal; the comparison below decides.
+base_compliance() { compliance_at base || echo "(the base kernel fails some runs; compared below)"; [ -s "$logs/compliance-base" ]; }
+step "VM x86 at base: v4l2-compliance, the reference totals" base_compliance
 step "sparse + W=1 at base, x86 (${#x86_objs[@]} files)" base_warnings x86 "${x86_objs[@]}"
 step "kernel-doc -Wall at base" kdoc_warnings "$logs/kdoc-base"
 [ ${#docdirs[@]} -gt 0 ] &&
@@ -180,13 +198,21 @@ new_doc_warnings() {
 [ ${#docdirs[@]} -gt 0 ] &&
 	step "htmldocs: no new warnings (${docdirs[*]})" new_doc_warnings
 
-step "guest userspace" "$S/guest.sh"
 step "selftest binary" "$S/selftest.sh" || stop
-step "VM x86: v4l2-compliance (vim2m, vivid, vicodec, visl)" \
-	"$S/vm.sh" --timeout 900 --add "$WB_ROOT/tests/vm/compliance.sh" -- compliance.sh
-step "VM x86: release fence selftest" \
+step "guest test programs (tests/vm, tools)" "$S/programs.sh" || stop
+step "VM x86: v4l2-compliance (vim2m, vivid, vicodec, visl)" compliance_at series
+same_compliance() {
+	diff -u "$logs/compliance-base" "$logs/compliance-series" || return 1
+	echo "same totals with and without the series:"
+	cat "$logs/compliance-series"
+}
+step "v4l2-compliance totals: series equal to base" same_compliance
+step "VM x86: KUnit suite + release fence selftest" \
 	"$S/vm.sh" --timeout 600 --add "$CACHE/selftest/vb2_release_fence_test" \
 	--add "$WB_ROOT/tests/vm/fences.sh" -- fences.sh
+step "VM x86: vkms flip waits for the fence, shows the finished frame" \
+	"$S/vm.sh" --timeout 600 --add "$CACHE/programs/kms-flip" \
+	--add "$WB_ROOT/tests/vm/kms.sh" -- kms.sh
 
 if [ -z "${QUICK:-}" ]; then
 	step "build debug kernel (lockdep, KASAN, kmemleak)" "$S/build.sh" debug
