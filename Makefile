@@ -5,7 +5,7 @@ KIND ?= x86
 RUN ?=
 
 .PHONY: help demo check deps base import export build build-debug build-arm64 \
-	guest selftest programs vm clean-builds
+	guest selftest programs bench vm clean-builds
 
 help:
 	@sed -n 's/^## //p' README.md
@@ -15,6 +15,10 @@ demo: deps base import build guest selftest
 
 check:
 	bash $(S)/check.sh
+
+# not part of check: numbers, not pass/fail
+bench: deps base import build guest selftest
+	bash $(S)/bench.sh
 
 deps:
 	bash $(S)/deps.sh

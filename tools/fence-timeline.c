@@ -14,12 +14,23 @@
  *   stub fence:  the sync_file is signalled at once and the consumer wakes
  *                immediately, while the device is still writing.
  *
+ * With -o it also writes a CSV with one line per frame for
+ * tools/plot-timeline.sh. Besides the userspace steps it holds the kernel's
+ * view, read from tracefs with the trace clock set to CLOCK_MONOTONIC: when
+ * the fence was created (dma_fence_init) and published
+ * (vb2_buffer_publish_release_fence), when the job started (vim2m's
+ * device_run), completed (vb2_buf_done) and the fence signalled
+ * (dma_fence_signaled). Fields the kernel cannot give are left empty.
+ *
  * Usage: fence-timeline [-d /dev/videoN] [-n frames] [-t job_ms] [-q]
+ *                       [-o file.csv]
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <linux/dma-buf.h>
 #include <linux/sync_file.h>
 #include <linux/videodev2.h>
@@ -164,30 +176,309 @@ static int export_fence(int dmabuf, int *sync_fd)
 	return info.status;
 }
 
+/* One frame as seen from userspace and, with -o, from the kernel. */
+struct frame {
+	int buf, status;
+	/* CLOCK_MONOTONIC ms; the frame's events happen inside [start, end] */
+	double start, end;
+	double qbuf_cap, qbuf_out, qbuf_ret, sync_woke, dmabuf_woke, dqbuf;
+	/* from tracefs, NAN if not seen */
+	double created, published, job_start, job_done, signalled;
+};
+
+/*
+ * Kernel side of the timeline. Tracefs events and the function tracer,
+ * filtered to the few functions of interest: tracing every function would
+ * slow the guest down by orders of magnitude.
+ */
+static char tracefs[32];
+
+static int tr_write(const char *file, const char *val, int append)
+{
+	char path[128];
+	ssize_t len = strlen(val);
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
+	fd = open(path, O_WRONLY | (append ? O_APPEND : O_TRUNC));
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, len) == len ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+static int find_tracefs(void)
+{
+	static const char *const dirs[] = {
+		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
+	};
+	char path[64];
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/trace", dirs[i]);
+		/* not mounted yet: try, failure only means no kernel view */
+		if (i == 0 && access(path, W_OK))
+			mount("nodev", dirs[0], "tracefs", 0, NULL);
+		if (!access(path, W_OK)) {
+			snprintf(tracefs, sizeof(tracefs), "%s", dirs[i]);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void read_line(const char *file, char *buf, size_t size)
+{
+	char path[128];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(buf, size, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/*
+ * Stops recording and the events, but leaves the function tracer selected:
+ * on 7.3.4 x86 (seen in QEMU) selecting it again after "nop" reuses a freed
+ * ftrace trampoline and the next traced call jumps to address 0. Its filter
+ * stays as set, so only the two functions below pay for it.
+ */
+static void trace_stop(void)
+{
+	tr_write("tracing_on", "0", 0);
+	tr_write("events/dma_fence/dma_fence_init/enable", "0", 0);
+	tr_write("events/dma_fence/dma_fence_signaled/enable", "0", 0);
+	tr_write("events/vb2/vb2_buf_done/enable", "0", 0);
+	tr_write("events/dma_fence/dma_fence_init/filter", "0", 0);
+	tr_write("events/dma_fence/dma_fence_signaled/filter", "0", 0);
+	tr_write("events/vb2/vb2_buf_done/filter", "0", 0);
+	tr_write("trace_clock", "local", 0);
+}
+
+/* Returns 0 if tracing runs, with the trace clock matching now_ms(). */
+static int trace_start(int is_vim2m)
+{
+	static const char fence_filter[] = "driver == \"videobuf2\"";
+	char done_filter[32], tracer[32];
+	int funcs = 0;
+
+	if (find_tracefs())
+		return -1;
+	trace_stop();
+	if (tr_write("trace_clock", "mono", 0))
+		return -1;
+	tr_write("trace", "", 0);	/* empties the buffer */
+	read_line("current_tracer", tracer, sizeof(tracer));
+	/*
+	 * Only append to the filter: emptied while the function tracer runs,
+	 * it would trace every function. A name that matches nothing fails
+	 * and leaves the filter as it was.
+	 */
+	if (!strcmp(tracer, "nop") || !strcmp(tracer, "function")) {
+		/*
+		 * A built-in function never called here: unloading the
+		 * modules must not leave the filter empty either.
+		 */
+		tr_write("set_ftrace_filter", "dma_resv_describe\n", 1);
+		if (is_vim2m && !tr_write("set_ftrace_filter",
+					  "device_run:mod:vim2m\n", 1))
+			funcs++;
+		if (!tr_write("set_ftrace_filter",
+			      "vb2_buffer_publish_release_fence\n", 1))
+			funcs++;
+	}
+	if (funcs && strcmp(tracer, "function"))
+		tr_write("current_tracer", "function", 0);
+	tr_write("events/dma_fence/dma_fence_init/filter", fence_filter, 0);
+	tr_write("events/dma_fence/dma_fence_signaled/filter", fence_filter, 0);
+	snprintf(done_filter, sizeof(done_filter), "type == %u", cap_type);
+	tr_write("events/vb2/vb2_buf_done/filter", done_filter, 0);
+	tr_write("events/dma_fence/dma_fence_init/enable", "1", 0);
+	tr_write("events/dma_fence/dma_fence_signaled/enable", "1", 0);
+	tr_write("events/vb2/vb2_buf_done/enable", "1", 0);
+	return tr_write("tracing_on", "1", 0);
+}
+
+/*
+ * Finds the timestamp of a trace line ("<task>-<pid> [cpu] flags
+ * SSSS.UUUUUU: what"): returns it in ms and points *what after it.
+ */
+static double trace_line_time(char *line, char **what)
+{
+	unsigned long long s, us;
+	char *p;
+	int n;
+
+	if (line[0] == '#')
+		return NAN;
+	for (p = line + 1; *p; p++) {
+		if (p[-1] != ' ' || !isdigit((unsigned char)*p))
+			continue;
+		n = 0;
+		if (sscanf(p, "%llu.%6llu:%n", &s, &us, &n) == 2 && n > 0 &&
+		    p[n] == ' ') {
+			*what = p + n + 1;
+			return s * 1e3 + us / 1e3;
+		}
+	}
+	return NAN;
+}
+
+static int starts_with_word(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	return !strncmp(s, word, n) &&
+	       (s[n] == ' ' || s[n] == ':' || s[n] == '\0' || s[n] == '\n');
+}
+
+static void set_once(double *field, double t)
+{
+	if (isnan(*field))
+		*field = t;
+}
+
+/* Puts each traced event into the frame whose time window holds it. */
+static int trace_collect(struct frame *fr, int frames)
+{
+	char path[64], line[512], *what;
+	int i = 0, events = 0;
+	FILE *f;
+	double t;
+
+	tr_write("tracing_on", "0", 0);
+	snprintf(path, sizeof(path), "%s/trace", tracefs);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		t = trace_line_time(line, &what);
+		if (isnan(t))
+			continue;
+		while (i < frames && t > fr[i].end)
+			i++;
+		if (i == frames)
+			break;
+		if (t < fr[i].start)
+			continue;
+		events++;
+		if (starts_with_word(what, "device_run"))
+			set_once(&fr[i].job_start, t);
+		else if (starts_with_word(what,
+					  "vb2_buffer_publish_release_fence"))
+			set_once(&fr[i].published, t);
+		else if (starts_with_word(what, "dma_fence_init"))
+			set_once(&fr[i].created, t);
+		else if (starts_with_word(what, "dma_fence_signaled"))
+			set_once(&fr[i].signalled, t);
+		else if (starts_with_word(what, "vb2_buf_done"))
+			set_once(&fr[i].job_done, t);
+		else
+			events--;
+	}
+	fclose(f);
+	return events;
+}
+
+/* vim2m's opt-in as its module parameter says: "0", "1" or "?" */
+static const char *release_fences_param(void)
+{
+	char v = '?';
+	FILE *f = fopen("/sys/module/vim2m/parameters/release_fences", "r");
+
+	if (f) {
+		if (fscanf(f, " %c", &v) != 1)
+			v = '?';
+		fclose(f);
+	}
+	return v == 'Y' || v == '1' ? "1" : v == 'N' || v == '0' ? "0" : "?";
+}
+
+static void csv_time(FILE *f, double t, double origin)
+{
+	if (isnan(t))
+		fputs(",", f);
+	else
+		fprintf(f, ",%.3f", t - origin);
+}
+
+/* Times in ms after the start of the QBUF that committed the frame's job. */
+static void write_csv(const char *path, const struct frame *fr, int frames,
+		      const char *dev, const char *driver, int job_ms,
+		      int kernel_events)
+{
+	FILE *f = fopen(path, "w");
+	int i;
+
+	if (!f)
+		die(path);
+	fprintf(f, "# fence-timeline dev=%s driver=%s job_ms=%d release_fences=%s kernel_trace=%s\n",
+		dev, driver, job_ms,
+		strcmp(driver, "vim2m") ? "?" : release_fences_param(),
+		kernel_events > 0 ? "yes" : "no");
+	fprintf(f, "frame,buf,fence_at_commit,qbuf_cap,qbuf_out,qbuf_out_ret,fence_created,fence_published,job_start,job_done,fence_signalled,sync_file_woke,dmabuf_woke,dqbuf_ret\n");
+	for (i = 0; i < frames; i++) {
+		const struct frame *r = &fr[i];
+		double o = r->qbuf_out;
+
+		fprintf(f, "%d,%d,%s", i, r->buf,
+			r->status == 0 ? "pending" :
+			r->status == 1 ? "signalled" : "error");
+		csv_time(f, r->qbuf_cap, o);
+		csv_time(f, r->qbuf_out, o);
+		csv_time(f, r->qbuf_ret, o);
+		csv_time(f, r->created, o);
+		csv_time(f, r->published, o);
+		csv_time(f, r->job_start, o);
+		csv_time(f, r->job_done, o);
+		csv_time(f, r->signalled, o);
+		csv_time(f, r->sync_woke, o);
+		csv_time(f, r->dmabuf_woke, o);
+		csv_time(f, r->dqbuf, o);
+		fputc('\n', f);
+	}
+	if (fclose(f))
+		die(path);
+}
+
 static void usage(void)
 {
 	printf("Usage: fence-timeline [-d /dev/videoN] [-n frames] [-t job_ms] [-q]\n"
+	       "                      [-o file.csv]\n"
 	       "  -d  a V4L2 mem2mem device with MMAP and VIDIOC_EXPBUF\n"
 	       "      (default: the first vim2m node)\n"
 	       "  -n  frames to run (default 5)\n"
 	       "  -t  vim2m job time in ms (default 100; other drivers: ignored)\n"
 	       "  -q  only the summary line\n"
+	       "  -o  also write the events of each frame to a CSV file, with\n"
+	       "      the kernel's (tracefs, needs root) when available; leaves\n"
+	       "      the function tracer selected, with tracing off\n"
 	       "Exit status: 0 if every frame's fence was real, 1 if not,\n"
 	       "2 on errors.\n");
 }
 
 int main(int argc, char **argv)
 {
-	const char *dev = NULL;
+	const char *dev = NULL, *csv = NULL;
 	int frames = 5, job_ms = 100, real = 0, early = 0, opt, i;
+	int tracing = 0, kernel_events = 0;
 	struct v4l2_capability caps;
 	int cap_dmabuf[NBUF];
+	struct frame *fr;
 
-	while ((opt = getopt(argc, argv, "d:n:t:qh")) != -1) {
+	while ((opt = getopt(argc, argv, "d:n:t:o:qh")) != -1) {
 		switch (opt) {
 		case 'd': dev = optarg; break;
 		case 'n': frames = atoi(optarg); break;
 		case 't': job_ms = atoi(optarg); break;
+		case 'o': csv = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
@@ -200,6 +491,9 @@ int main(int argc, char **argv)
 		if (!dev)
 			fail("no vim2m device found: modprobe vim2m, or give -d /dev/videoN");
 	}
+	fr = calloc(frames, sizeof(*fr));
+	if (!fr)
+		die("calloc");
 	video_fd = open(dev, O_RDWR);
 	if (video_fd < 0)
 		die(dev);
@@ -231,36 +525,69 @@ int main(int argc, char **argv)
 	    xioctl(VIDIOC_STREAMON, &cap_type))
 		die("VIDIOC_STREAMON");
 
+	if (csv) {
+		tracing = !trace_start(!strcmp((char *)caps.driver, "vim2m"));
+		if (!tracing)
+			fprintf(stderr, "fence-timeline: no tracefs, the CSV has userspace times only\n");
+	}
+
 	if (!quiet)
 		printf("%s (%s), job ~%d ms; times in ms after the committing QBUF\n"
 		       "frame  fence at commit  sync_file wakes  dma-buf poll wakes  DQBUF returns\n",
 		       dev, caps.driver, job_ms);
 	for (i = 0; i < frames; i++) {
-		int b = i % NBUF, sync_fd, status;
-		struct pollfd p;
+		struct frame *r = &fr[i];
+		int b = i % NBUF, sync_fd;
+		struct pollfd p[2];
 		double t0, t_sync, t_poll, t_dq;
 
+		r->buf = b;
+		r->created = r->published = r->job_start = NAN;
+		r->job_done = r->signalled = NAN;
+		r->start = now_ms();
+		r->qbuf_cap = r->start;
 		queue(cap_type, b);
+		r->qbuf_out = now_ms();
 		queue(out_type, b);	/* commits the job */
 		t0 = now_ms();
-		status = export_fence(cap_dmabuf[b], &sync_fd);
+		r->qbuf_ret = t0;
+		r->status = export_fence(cap_dmabuf[b], &sync_fd);
 
-		p = (struct pollfd){ .fd = sync_fd, .events = POLLIN };
-		if (poll(&p, 1, 10000) != 1)
-			fail("the sync_file did not signal within 10 s");
-		t_sync = now_ms() - t0;
+		/*
+		 * Wait on both at once, so that neither wake time depends on
+		 * the other having come first.
+		 */
+		p[0] = (struct pollfd){ .fd = sync_fd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = cap_dmabuf[b], .events = POLLIN };
+		t_sync = t_poll = -1;
+		while (t_sync < 0 || t_poll < 0) {
+			double t;
+
+			if (poll(p, 2, 10000) < 1)
+				fail(t_sync < 0 ?
+				     "the sync_file did not signal within 10 s" :
+				     "the dma-buf did not become readable within 10 s");
+			t = now_ms();
+			if (p[0].revents) {
+				t_sync = t - t0;
+				p[0].fd = -1;
+			}
+			if (p[1].revents) {
+				t_poll = t - t0;
+				p[1].fd = -1;
+			}
+		}
 		close(sync_fd);
 
-		p = (struct pollfd){ .fd = cap_dmabuf[b], .events = POLLIN };
-		if (poll(&p, 1, 10000) != 1)
-			fail("the dma-buf did not become readable within 10 s");
-		t_poll = now_ms() - t0;
-
 		dequeue(cap_type);
-		t_dq = now_ms() - t0;
+		r->dqbuf = now_ms();
+		t_dq = r->dqbuf - t0;
 		dequeue(out_type);
+		r->end = now_ms();
+		r->sync_woke = t0 + t_sync;
+		r->dmabuf_woke = t0 + t_poll;
 
-		if (status == 0)
+		if (r->status == 0)
 			real++;
 		/*
 		 * A consumer woken long before DQBUF could return the buffer
@@ -270,9 +597,17 @@ int main(int argc, char **argv)
 			early++;
 		if (!quiet)
 			printf("%5d  %-15s  %15.2f  %18.2f  %13.2f\n", i,
-			       status == 0 ? "pending (real)" :
-			       status == 1 ? "signalled (stub)" : "error",
+			       r->status == 0 ? "pending (real)" :
+			       r->status == 1 ? "signalled (stub)" : "error",
 			       t_sync, t_poll, t_dq);
+	}
+	if (csv) {
+		if (tracing) {
+			kernel_events = trace_collect(fr, frames);
+			trace_stop();
+		}
+		write_csv(csv, fr, frames, dev, (char *)caps.driver, job_ms,
+			  kernel_events);
 	}
 	printf("%s: %d/%d frames had a real release fence; the consumer woke before the frame was done in %d/%d\n",
 	       caps.driver, real, frames, early, frames);
