@@ -8,7 +8,7 @@ RUN ?=
 	guest selftest programs bench vm clean-builds
 
 help:
-	@sed -n 's/^## //p' README.md
+	@sed -n 's/^## \(make .*\)/\1/p' README.md
 
 demo: deps base import build guest selftest
 	bash $(S)/demo.sh

@@ -80,7 +80,7 @@ elif [ "$kind" = arm64 ]; then
 		drivers/media/platform/verisilicon/ drivers/media/platform/rockchip/rga/
 else
 	log "building $kind kernel and modules in $out"
-	kmake -s bzImage modules
+	with_progress "$out" kmake -s bzImage modules
 	rm -rf "$out/mods"
 	kmake -s INSTALL_MOD_PATH="$out/mods" INSTALL_MOD_STRIP=1 modules_install >/dev/null
 fi

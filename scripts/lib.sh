@@ -16,6 +16,24 @@ TREE=${KERNEL_SRC:-$CACHE/linux}
 log()  { printf '==> %s\n' "$*" >&2; }
 die()  { printf 'ERROR: %s\n' "$1" >&2; shift; for l in "$@"; do printf '       %s\n' "$l" >&2; done; exit 1; }
 
+# with_progress DIR CMD...: run CMD; while it runs, say once a minute how
+# long it has been and how many objects DIR holds, so that a cold kernel
+# build does not look like a hang. Returns CMD's status.
+with_progress() {
+	local dir=$1 pid t0=$SECONDS next=60
+	shift
+	"$@" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		if [ $((SECONDS - t0)) -ge "$next" ]; then
+			log "  still building: $((next / 60)) min, $(find "$dir" -name '*.o' 2>/dev/null | wc -l) objects"
+			next=$((next + 60))
+		fi
+	done
+	wait "$pid"
+}
+
 # A private apt configuration, so that packages from newer Debian suites can
 # be downloaded without touching the system's sources or state.
 PAPT=$CACHE/apt

@@ -473,6 +473,10 @@ int main(int argc, char **argv)
 	int cap_dmabuf[NBUF];
 	struct frame *fr;
 
+	if (argc > 1 && !strcmp(argv[1], "--help")) {
+		usage();
+		return 0;
+	}
 	while ((opt = getopt(argc, argv, "d:n:t:o:qh")) != -1) {
 		switch (opt) {
 		case 'd': dev = optarg; break;
@@ -497,8 +501,11 @@ int main(int argc, char **argv)
 	video_fd = open(dev, O_RDWR);
 	if (video_fd < 0)
 		die(dev);
-	if (xioctl(VIDIOC_QUERYCAP, &caps))
+	if (xioctl(VIDIOC_QUERYCAP, &caps)) {
+		if (errno == ENOTTY)
+			fail("not a V4L2 device (VIDIOC_QUERYCAP: not supported)");
 		die("VIDIOC_QUERYCAP");
+	}
 	if (caps.device_caps & V4L2_CAP_VIDEO_M2M_MPLANE) {
 		cap_type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
 		out_type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;
