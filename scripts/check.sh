@@ -5,6 +5,7 @@
 # build of the driver patches, and the tests in QEMU on the normal and the
 # debug kernel. Ends with "N passed, N failed"; exits non-zero on a failure.
 #   QUICK=1  skip the per-patch builds and the debug kernel
+#   SOAK_FRAMES=N  frames of the soak test (default 2000; full: 100000)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 S=$WB_ROOT/scripts
@@ -210,15 +211,27 @@ step "v4l2-compliance totals: series equal to base" same_compliance
 step "VM x86: KUnit suite + release fence selftest" \
 	"$S/vm.sh" --timeout 600 --add "$CACHE/selftest/vb2_release_fence_test" \
 	--add "$WB_ROOT/tests/vm/fences.sh" -- fences.sh
-step "VM x86: vkms flip waits for the fence, shows the finished frame" \
-	"$S/vm.sh" --timeout 600 --add "$CACHE/programs/kms-flip" \
-	--add "$WB_ROOT/tests/vm/kms.sh" -- kms.sh
+kms_vm() { # KIND
+	"$S/vm.sh" --kernel "$1" --timeout 1200 --add "$CACHE/programs/kms-flip" \
+		--add "$WB_ROOT/tests/vm/kms.sh" -- kms.sh
+}
+# Exit paths, a random sequence (seed 1, 10^4 operations) and a soak with
+# SOAK_FRAMES frames (default 2000; the full setting is 100000).
+faults_vm() { # KIND
+	"$S/vm.sh" --kernel "$1" --timeout 1800 --add "$CACHE/programs/fence-exit-paths" \
+		--add "$CACHE/programs/fence-stress" --add "$WB_ROOT/tests/vm/faults.sh" \
+		-- faults.sh "${SOAK_FRAMES:-2000}"
+}
+step "VM x86: vkms flip waits for the fence, shows the finished frame" kms_vm x86
+step "VM x86: exit paths, random operations, soak" faults_vm x86
 
 if [ -z "${QUICK:-}" ]; then
 	step "build debug kernel (lockdep, KASAN, kmemleak)" "$S/build.sh" debug
-	step "VM debug: selftest + vim2m compliance, 0 kernel reports" \
+	step "VM debug: KUnit + selftest + vim2m compliance, 0 kernel reports" \
 		"$S/vm.sh" --kernel debug --timeout 1500 --add "$CACHE/selftest/vb2_release_fence_test" \
 		--add "$WB_ROOT/tests/vm/fences.sh" --add "$WB_ROOT/tests/vm/compliance.sh" \
 		-- fences.sh --debug
+	step "VM debug: vkms flip, 0 kernel reports" kms_vm debug
+	step "VM debug: exit paths, random operations, soak, 0 kernel reports" faults_vm debug
 fi
 finish

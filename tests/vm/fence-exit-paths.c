@@ -1,0 +1,1081 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fence-exit-paths - every way a vim2m job can end without userspace
+ * dequeueing its buffers must leave no videobuf2 release fence pending.
+ *
+ * The "consumer" keeps the CAPTURE planes' dma-buf fds (VIDIOC_EXPBUF) and
+ * sync_files exported from them while the fences were pending
+ * (DMA_BUF_IOCTL_EXPORT_SYNC_FILE): after the producer stops, the fences
+ * must be signalled, with -EIO or -ECANCELED where the device did not write
+ * the buffer, and no dma_resv may still hold an unsignalled fence of driver
+ * "videobuf2" (checked in /sys/kernel/debug/dma_buf/bufinfo).
+ *
+ * Complements the series' kselftest (vb2_release_fence_test), which covers
+ * STREAMOFF(CAPTURE) and close() with two jobs, udmabuf imports with a
+ * foreign READ fence, ordering, bounded fence counts and fail-nth. Here:
+ * STREAMOFF(OUTPUT), STREAMOFF(CAPTURE) followed by a restart, close() with
+ * starved and doubly exported buffers, SIGKILL of the producer process,
+ * REQBUFS(0)/VIDIOC_REMOVE_BUFS, a context queued behind another one,
+ * module unload with exports held, and a foreign WRITE fence that never
+ * signals on an MMAP export.
+ *
+ * Static build for the guest (see tests/vm/faults.sh):
+ *   gcc -O2 -Wall -Wextra -static -I$CACHE/selftest/usr/include \
+ *       -I$TREE/tools/testing/selftests -o fence-exit-paths fence-exit-paths.c
+ * Needs root, vim2m loaded, debugfs, CONFIG_SW_SYNC.
+ */
+
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <linux/dma-buf.h>
+#include <linux/sync_file.h>
+#include <linux/types.h>
+#include <linux/videodev2.h>
+
+#include "kselftest_harness.h"
+
+#define VIM2M_CID_TRANS_TIME_MSEC	(V4L2_CID_USER_BASE + 0x1000)
+
+/* sw_sync has no uapi header */
+struct sw_sync_create_fence_data {
+	__u32	value;
+	char	name[32];
+	__s32	fence;
+};
+
+#define SW_SYNC_IOC_CREATE_FENCE	_IOWR('W', 0, \
+					      struct sw_sync_create_fence_data)
+#define SW_SYNC_IOC_INC			_IOW('W', 1, __u32)
+
+#define SW_SYNC_PATH	"/sys/kernel/debug/sync/sw_sync"
+#define BUFINFO_PATH	"/sys/kernel/debug/dma_buf/bufinfo"
+#define VB2_DRIVER	"videobuf2"
+
+#define NBUF		4
+#define MAX_FENCES	8
+/* small frames: vim2m converts pixels on the CPU, which is slow in TCG */
+#define WIDTH		128
+#define HEIGHT		96
+/* long enough to act while a job runs, even on a debug kernel in TCG */
+#define JOB_MS		1000
+/* bound on waits that only end early when the kernel is broken */
+#define SLACK_MS	5000
+
+#define NSEC_PER_MSEC	1000000ULL
+
+struct m2m {
+	int fd;
+	bool mplane;
+	__u32 out_type;
+	__u32 cap_type;
+	__u32 sizeimage;
+	/* the consumer's CAPTURE plane exports */
+	int cap_buf[NBUF];
+};
+
+struct fence_snap {
+	__u32 num;
+	__s32 status;
+	struct sync_fence_info f[MAX_FENCES];
+};
+
+/* What debugfs shows of one dma-buf's dma_resv, or of all of them */
+struct resv_desc {
+	unsigned int bufs;
+	unsigned int fences;
+	unsigned int vb2_pending;
+	unsigned int other_pending;
+	/* context:seqno of the last pending videobuf2 fence seen */
+	unsigned long long ctx, seqno;
+};
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(fd, req, arg);
+	} while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : 0;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static long long ms_since(__u64 t0)
+{
+	return (now_ns() - t0) / NSEC_PER_MSEC;
+}
+
+/* 1: ready, 0: timed out, <0: -errno */
+static int wait_fd(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int ret;
+
+	do {
+		ret = poll(&pfd, 1, timeout_ms);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+	if (pfd.revents & (POLLERR | POLLNVAL))
+		return -EIO;
+	return (pfd.revents & events) == events;
+}
+
+static bool ready(int fd, short events)
+{
+	return wait_fd(fd, events, 0) == 1;
+}
+
+static int find_vim2m(char *path, size_t len, bool *mplane)
+{
+	struct v4l2_capability cap;
+	struct dirent *de;
+	int ret = -ENODEV;
+	DIR *dir;
+
+	dir = opendir("/dev");
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		__u32 caps;
+		int fd;
+
+		if (strncmp(de->d_name, "video", 5))
+			continue;
+		snprintf(path, len, "/dev/%s", de->d_name);
+		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(&cap, 0, sizeof(cap));
+		if (xioctl(fd, VIDIOC_QUERYCAP, &cap) ||
+		    strcmp((char *)cap.driver, "vim2m")) {
+			close(fd);
+			continue;
+		}
+		close(fd);
+		caps = cap.capabilities & V4L2_CAP_DEVICE_CAPS ?
+		       cap.device_caps : cap.capabilities;
+		*mplane = caps & V4L2_CAP_VIDEO_M2M_MPLANE;
+		ret = 0;
+		break;
+	}
+	closedir(dir);
+	return ret;
+}
+
+static int set_fmt(struct m2m *m, __u32 type)
+{
+	struct v4l2_format f = { .type = type };
+	int ret;
+
+	ret = xioctl(m->fd, VIDIOC_G_FMT, &f);
+	if (ret)
+		return ret;
+	if (m->mplane) {
+		f.fmt.pix_mp.pixelformat = V4L2_PIX_FMT_RGB565;
+		f.fmt.pix_mp.width = WIDTH;
+		f.fmt.pix_mp.height = HEIGHT;
+		f.fmt.pix_mp.num_planes = 1;
+	} else {
+		f.fmt.pix.pixelformat = V4L2_PIX_FMT_RGB565;
+		f.fmt.pix.width = WIDTH;
+		f.fmt.pix.height = HEIGHT;
+	}
+	ret = xioctl(m->fd, VIDIOC_S_FMT, &f);
+	if (ret)
+		return ret;
+	m->sizeimage = m->mplane ? f.fmt.pix_mp.plane_fmt[0].sizeimage :
+				   f.fmt.pix.sizeimage;
+	return 0;
+}
+
+static int set_job_ms(struct m2m *m, int ms)
+{
+	struct v4l2_control c = { .id = VIM2M_CID_TRANS_TIME_MSEC, .value = ms };
+
+	return xioctl(m->fd, VIDIOC_S_CTRL, &c);
+}
+
+static int reqbufs(struct m2m *m, __u32 type, unsigned int count)
+{
+	struct v4l2_requestbuffers rb = {
+		.count = count, .type = type, .memory = V4L2_MEMORY_MMAP,
+	};
+	int ret;
+
+	ret = xioctl(m->fd, VIDIOC_REQBUFS, &rb);
+	if (ret)
+		return ret;
+	return rb.count >= count ? 0 : -ENOMEM;
+}
+
+/* dma-buf fd of plane 0 of a buffer, or -errno */
+static int expbuf(struct m2m *m, __u32 type, unsigned int index)
+{
+	struct v4l2_exportbuffer eb = {
+		.type = type, .index = index, .flags = O_RDWR | O_CLOEXEC,
+	};
+	int ret;
+
+	ret = xioctl(m->fd, VIDIOC_EXPBUF, &eb);
+	return ret ? ret : eb.fd;
+}
+
+static int export_cap(struct m2m *m)
+{
+	int i;
+
+	for (i = 0; i < NBUF; i++) {
+		m->cap_buf[i] = expbuf(m, m->cap_type, i);
+		if (m->cap_buf[i] < 0)
+			return m->cap_buf[i];
+	}
+	return 0;
+}
+
+static void buf_init(struct m2m *m, struct v4l2_buffer *b,
+		     struct v4l2_plane *p, __u32 type, unsigned int index)
+{
+	memset(b, 0, sizeof(*b));
+	memset(p, 0, sizeof(*p));
+	b->type = type;
+	b->memory = V4L2_MEMORY_MMAP;
+	b->index = index;
+	if (m->mplane) {
+		b->m.planes = p;
+		b->length = 1;
+	}
+}
+
+static int qbuf(struct m2m *m, __u32 type, unsigned int index)
+{
+	struct v4l2_buffer b;
+	struct v4l2_plane p;
+
+	buf_init(m, &b, &p, type, index);
+	b.field = V4L2_FIELD_NONE;
+	if (type == m->out_type) {
+		if (m->mplane)
+			p.bytesused = m->sizeimage;
+		else
+			b.bytesused = m->sizeimage;
+	}
+	return xioctl(m->fd, VIDIOC_QBUF, &b);
+}
+
+/* DQBUF, waiting at most timeout_ms (the fd is non-blocking) */
+static int dqbuf_wait(struct m2m *m, __u32 type, int timeout_ms,
+		      unsigned int *index)
+{
+	__u64 t0 = now_ns();
+	struct v4l2_buffer b;
+	struct v4l2_plane p;
+	int ret;
+
+	for (;;) {
+		buf_init(m, &b, &p, type, 0);
+		ret = xioctl(m->fd, VIDIOC_DQBUF, &b);
+		if (ret != -EAGAIN)
+			break;
+		if (ms_since(t0) > timeout_ms)
+			return -ETIMEDOUT;
+		/* m2m poll says POLLERR while a queue is empty: back off */
+		if (wait_fd(m->fd, type == m->out_type ? POLLOUT : POLLIN,
+			    20) < 0)
+			usleep(2000);
+	}
+	if (!ret && index)
+		*index = b.index;
+	return ret;
+}
+
+static int streamon(struct m2m *m, __u32 type)
+{
+	return xioctl(m->fd, VIDIOC_STREAMON, &type);
+}
+
+static int streamoff(struct m2m *m, __u32 type)
+{
+	return xioctl(m->fd, VIDIOC_STREAMOFF, &type);
+}
+
+static int sync_file(int dmabuf, __u32 flags)
+{
+	struct dma_buf_export_sync_file arg = { .flags = flags, .fd = -1 };
+	int ret;
+
+	ret = xioctl(dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &arg);
+	return ret ? ret : arg.fd;
+}
+
+static int snap(int sync_fd, struct fence_snap *s)
+{
+	struct sync_file_info info;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	memset(&info, 0, sizeof(info));
+	ret = xioctl(sync_fd, SYNC_IOC_FILE_INFO, &info);
+	if (ret)
+		return ret;
+	if (info.num_fences > MAX_FENCES)
+		return -E2BIG;
+	s->num = info.num_fences;
+	memset(&info, 0, sizeof(info));
+	info.num_fences = s->num;
+	info.sync_fence_info = (__u64)(unsigned long)s->f;
+	ret = xioctl(sync_fd, SYNC_IOC_FILE_INFO, &info);
+	s->num = info.num_fences;
+	s->status = info.status;
+	return ret;
+}
+
+/*
+ * The sync_file of a plane whose only fence is a pending one of ours; it is
+ * what a consumer holds to learn the fate of the frame. -errno if the plane
+ * is not in that state.
+ */
+static int pending_sync_file(int dmabuf)
+{
+	struct fence_snap s;
+	int fd, ret;
+
+	fd = sync_file(dmabuf, DMA_BUF_SYNC_READ);
+	if (fd < 0)
+		return fd;
+	ret = snap(fd, &s);
+	if (!ret && (s.num != 1 || s.f[0].status != 0 ||
+		     strcmp(s.f[0].driver_name, VB2_DRIVER)))
+		ret = -EPROTO;
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* Status of the single fence of a held sync_file: 1, 0 or -errno */
+static int fence_status(int sync_fd)
+{
+	struct fence_snap s;
+	int ret;
+
+	ret = snap(sync_fd, &s);
+	if (ret)
+		return ret;
+	return s.num == 1 ? s.f[0].status : -E2BIG;
+}
+
+/* A fence that did not see its work done must say so with this error */
+static bool is_cancel_error(int status)
+{
+	return status == -EIO || status == -ECANCELED;
+}
+
+static const char *status_str(int status)
+{
+	static char buf[4][32];
+	static int n;
+	char *s = buf[n++ % 4];
+
+	if (status == 1)
+		return "signalled";
+	if (status == 0)
+		return "PENDING";
+	snprintf(s, 32, "%s", strerror(-status));
+	return s;
+}
+
+/*
+ * Parse debugfs bufinfo (dma_buf_debug_show()): a header line per dma-buf,
+ * "size flags mode count exp_name ino name", then a line per fence from
+ * dma_resv_describe()/dma_fence_describe(),
+ * "\t<usage> fence:<ctx>:<seqno> <timeline> <driver> <un>signalled", where
+ * timeline and driver are blank once signalled. ino 0 sums up all dma-bufs.
+ */
+static int bufinfo(unsigned long long want_ino, struct resv_desc *d)
+{
+	bool in = false;
+	size_t cap = 0;
+	char *line = NULL;
+	FILE *f;
+
+	memset(d, 0, sizeof(*d));
+	f = fopen(BUFINFO_PATH, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned long long ino, ctx, seqno;
+		unsigned int flags, mode;
+		char exp_name[64];
+		size_t size;
+		long count;
+		char *p;
+
+		if (line[0] != '\t') {
+			in = sscanf(line, "%zu %x %x %ld %63s %llu", &size,
+				    &flags, &mode, &count, exp_name,
+				    &ino) == 6 && (!want_ino || ino == want_ino);
+			d->bufs += in;
+			continue;
+		}
+		p = strstr(line, " fence:");
+		if (!in || !p)
+			continue;
+		d->fences++;
+		if (!strstr(p, " unsignalled"))
+			continue;
+		if (strstr(p, " " VB2_DRIVER " unsignalled")) {
+			d->vb2_pending++;
+			if (sscanf(p, " fence:%llu:%llu", &ctx, &seqno) == 2) {
+				d->ctx = ctx;
+				d->seqno = seqno;
+			}
+		} else {
+			d->other_pending++;
+		}
+	}
+	free(line);
+	fclose(f);
+	return want_ino && !d->bufs ? -ENOENT : 0;
+}
+
+static int bufinfo_fd(int dmabuf, struct resv_desc *d)
+{
+	struct stat st;
+
+	if (fstat(dmabuf, &st))
+		return -errno;
+	return bufinfo(st.st_ino, d);
+}
+
+/* Unsignalled videobuf2 fences in all dma_resv objects, or -errno */
+static int vb2_pending_anywhere(void)
+{
+	struct resv_desc d;
+	int ret = bufinfo(0, &d);
+
+	return ret ? ret : (int)d.vb2_pending;
+}
+
+static void m2m_init(struct m2m *m)
+{
+	int i;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	for (i = 0; i < NBUF; i++)
+		m->cap_buf[i] = -1;
+}
+
+/* Opens vim2m, NBUF MMAP buffers per queue, exports the CAPTURE planes. */
+static int m2m_open(struct m2m *m, int job_ms)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = find_vim2m(path, sizeof(path), &m->mplane);
+	if (ret)
+		return ret;
+	m->out_type = m->mplane ? V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE :
+				  V4L2_BUF_TYPE_VIDEO_OUTPUT;
+	m->cap_type = m->mplane ? V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE :
+				  V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	m->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (m->fd < 0)
+		return -errno;
+	ret = set_fmt(m, m->out_type);
+	if (!ret)
+		ret = set_fmt(m, m->cap_type);
+	if (!ret)
+		ret = set_job_ms(m, job_ms);
+	if (!ret)
+		ret = reqbufs(m, m->out_type, NBUF);
+	if (!ret)
+		ret = reqbufs(m, m->cap_type, NBUF);
+	if (!ret)
+		ret = export_cap(m);
+	return ret;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void m2m_close(struct m2m *m)
+{
+	int i;
+
+	close_fd(&m->fd);
+	for (i = 0; i < NBUF; i++)
+		close_fd(&m->cap_buf[i]);
+}
+
+/*
+ * Streams both queues, queues ncap CAPTURE and nout OUTPUT buffers (CAPTURE
+ * first, so that the first QBUF(OUTPUT) starts a job) and returns in
+ * sync_fd[] the sync_files of the min(ncap, nout) committed jobs, which
+ * must all be pending: the first job runs for JOB_MS, the others wait.
+ */
+static void queue_jobs(struct __test_metadata *_metadata, struct m2m *m,
+		       unsigned int ncap, unsigned int nout, int *sync_fd)
+{
+	unsigned int i, njobs = ncap < nout ? ncap : nout;
+
+	ASSERT_EQ(0, streamon(m, m->out_type));
+	ASSERT_EQ(0, streamon(m, m->cap_type));
+	for (i = 0; i < ncap; i++)
+		ASSERT_EQ(0, qbuf(m, m->cap_type, i));
+	for (i = 0; i < nout; i++)
+		ASSERT_EQ(0, qbuf(m, m->out_type, i));
+	for (i = 0; i < njobs; i++) {
+		sync_fd[i] = pending_sync_file(m->cap_buf[i]);
+		ASSERT_LE(0, sync_fd[i]) {
+			TH_LOG("CAPTURE %u not fenced with its job committed",
+			       i);
+		}
+	}
+	/* starved CAPTURE buffers have no job, so no fence */
+	for (; i < ncap; i++)
+		ASSERT_TRUE(ready(m->cap_buf[i], POLLIN | POLLOUT));
+}
+
+/*
+ * After an exit path: job 0 was running and vim2m completes it (v4l2-mem2mem
+ * waits for it), the other njobs - 1 never ran and must carry an error;
+ * readers are not blocked and no resv anywhere holds a pending fence.
+ */
+static void check_ended(struct __test_metadata *_metadata, struct m2m *m,
+			int *sync_fd, unsigned int njobs, const char *what)
+{
+	unsigned int i;
+	int st;
+
+	for (i = 0; i < njobs; i++) {
+		/* exit paths are synchronous, the wait only bounds a bug */
+		wait_fd(sync_fd[i], POLLIN, SLACK_MS);
+		st = fence_status(sync_fd[i]);
+		TH_LOG("%s: job %u fence %s", what, i, status_str(st));
+		if (i == 0) {
+			EXPECT_EQ(1, st);
+		} else {
+			EXPECT_TRUE(is_cancel_error(st));
+		}
+		EXPECT_TRUE(ready(m->cap_buf[i], POLLIN | POLLOUT));
+	}
+	EXPECT_EQ(0, vb2_pending_anywhere());
+}
+
+FIXTURE(exit) {
+	struct m2m m;
+	int sync_fd[NBUF];
+};
+
+FIXTURE_SETUP(exit)
+{
+	char path[PATH_MAX];
+	bool mplane;
+	int i;
+
+	m2m_init(&self->m);
+	for (i = 0; i < NBUF; i++)
+		self->sync_fd[i] = -1;
+	if (find_vim2m(path, sizeof(path), &mplane))
+		SKIP(return, "no vim2m video node (modprobe vim2m)");
+	if (access(BUFINFO_PATH, R_OK))
+		SKIP(return, "no %s (debugfs)", BUFINFO_PATH);
+	ASSERT_EQ(0, m2m_open(&self->m, JOB_MS));
+}
+
+FIXTURE_TEARDOWN(exit)
+{
+	int i;
+
+	m2m_close(&self->m);
+	for (i = 0; i < NBUF; i++)
+		close_fd(&self->sync_fd[i]);
+}
+
+/*
+ * STREAMOFF(OUTPUT) while job 0 runs and jobs 1 and 2 wait. Their OUTPUT
+ * buffers are returned, so no job will ever write CAPTURE 1 and 2, which
+ * stay queued: their fences must not stay pending until userspace happens
+ * to queue OUTPUT again (a consumer would block on them for as long).
+ * Streaming OUTPUT again then gives those buffers new jobs.
+ */
+TEST_F_TIMEOUT(exit, streamoff_output_mid_job, 120)
+{
+	struct m2m *m = &self->m;
+	unsigned int i, idx;
+	__u64 t0;
+
+	queue_jobs(_metadata, m, 3, 3, self->sync_fd);
+	t0 = now_ns();
+	ASSERT_EQ(0, streamoff(m, m->out_type));
+	TH_LOG("STREAMOFF(OUTPUT) took %lld ms", ms_since(t0));
+	check_ended(_metadata, m, self->sync_fd, 3, "STREAMOFF(OUTPUT)");
+
+	/* CAPTURE 0 was completed; 1 and 2 are still queued */
+	ASSERT_EQ(0, dqbuf_wait(m, m->cap_type, SLACK_MS, &idx));
+	EXPECT_EQ(0U, idx);
+	ASSERT_EQ(0, streamon(m, m->out_type));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, qbuf(m, m->out_type, i));
+	for (i = 1; i < 3; i++) {
+		ASSERT_EQ(0, dqbuf_wait(m, m->cap_type, 2 * JOB_MS + SLACK_MS,
+					&idx));
+		EXPECT_EQ(i, idx);
+	}
+	EXPECT_EQ(0, vb2_pending_anywhere());
+}
+
+/*
+ * STREAMOFF(CAPTURE) with three jobs committed and a fourth CAPTURE buffer
+ * starved, then a restart of CAPTURE: OUTPUT 1 and 2 are still queued and
+ * pair with new CAPTURE buffers; the buffers cancelled before get fresh
+ * fences, on the same per-buffer fence context with a higher seqno.
+ */
+TEST_F_TIMEOUT(exit, streamoff_capture_then_restart, 120)
+{
+	struct m2m *m = &self->m;
+	struct resv_desc before, after;
+	unsigned int i, idx;
+	int sync_fd;
+
+	queue_jobs(_metadata, m, 4, 3, self->sync_fd);
+	ASSERT_EQ(0, bufinfo_fd(m->cap_buf[1], &before));
+	ASSERT_EQ(1U, before.vb2_pending);
+
+	ASSERT_EQ(0, streamoff(m, m->cap_type));
+	check_ended(_metadata, m, self->sync_fd, 3, "STREAMOFF(CAPTURE)");
+
+	ASSERT_EQ(0, streamon(m, m->cap_type));
+	ASSERT_EQ(0, qbuf(m, m->cap_type, 1));
+	ASSERT_EQ(0, qbuf(m, m->cap_type, 2));
+	/* buffer 1 pairs with OUTPUT 1: a new fence of the same context */
+	sync_fd = pending_sync_file(m->cap_buf[1]);
+	ASSERT_LE(0, sync_fd);
+	ASSERT_EQ(0, bufinfo_fd(m->cap_buf[1], &after));
+	EXPECT_EQ(1U, after.vb2_pending);
+	EXPECT_EQ(before.ctx, after.ctx);
+	EXPECT_LT(before.seqno, after.seqno);
+	/* the old fence was replaced, not kept next to the new one */
+	EXPECT_EQ(1U, after.fences);
+	TH_LOG("CAPTURE 1: fence %llu:%llu cancelled, %llu:%llu after restart",
+	       before.ctx, before.seqno, after.ctx, after.seqno);
+
+	for (i = 1; i < 3; i++) {
+		ASSERT_EQ(0, dqbuf_wait(m, m->cap_type, 2 * JOB_MS + SLACK_MS,
+					&idx));
+		EXPECT_EQ(i, idx);
+	}
+	EXPECT_EQ(1, fence_status(sync_fd));
+	close(sync_fd);
+	EXPECT_EQ(0, vb2_pending_anywhere());
+}
+
+/*
+ * close() of the video fd with three jobs committed, a starved CAPTURE
+ * buffer and a second export of a fenced plane made after QBUF. The
+ * dma-bufs outlive the queue: still listed in debugfs, idle, and their
+ * memory still mappable.
+ */
+TEST_F_TIMEOUT(exit, close_with_exports_held, 120)
+{
+	struct m2m *m = &self->m;
+	struct resv_desc d;
+	int extra, i;
+	__u64 t0;
+
+	queue_jobs(_metadata, m, 4, 3, self->sync_fd);
+	extra = expbuf(m, m->cap_type, 1);
+	ASSERT_LE(0, extra);
+	ASSERT_FALSE(ready(extra, POLLIN));
+
+	t0 = now_ns();
+	close_fd(&m->fd);
+	TH_LOG("close() took %lld ms", ms_since(t0));
+	check_ended(_metadata, m, self->sync_fd, 3, "close()");
+
+	for (i = 0; i <= NBUF; i++) {
+		int fd = i < NBUF ? m->cap_buf[i] : extra;
+		struct dma_buf_sync sync = {
+			.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
+		};
+		unsigned char *p;
+
+		ASSERT_EQ(0, bufinfo_fd(fd, &d));
+		EXPECT_GE(1U, d.fences);
+		EXPECT_EQ(0U, d.vb2_pending);
+		EXPECT_TRUE(ready(fd, POLLIN | POLLOUT));
+		/* CPU access to a plane whose queue is gone */
+		p = mmap(NULL, m->sizeimage, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		EXPECT_EQ(0, xioctl(fd, DMA_BUF_IOCTL_SYNC, &sync));
+		p[0] = p[m->sizeimage - 1] + 1;
+		sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+		EXPECT_EQ(0, xioctl(fd, DMA_BUF_IOCTL_SYNC, &sync));
+		munmap(p, m->sizeimage);
+	}
+	close(extra);
+}
+
+/*
+ * The producer is another process and dies from SIGKILL while the
+ * consumer is blocked in poll(POLLIN) on the dma-buf of a waiting job: the
+ * kernel closes the producer's video fd, which must wake the consumer, and
+ * the consumer's sync_file must report that the frame was not produced.
+ */
+TEST_F_TIMEOUT(exit, sigkill_producer_wakes_consumer, 120)
+{
+	struct m2m *m = &self->m;
+	int go[2], status, st;
+	pid_t producer, killer;
+	__u64 t_poll;
+	long long woke_ms;
+	char c;
+
+	ASSERT_EQ(0, pipe(go));
+	producer = fork();
+	ASSERT_LE(0, producer);
+	if (!producer) {
+		/*
+		 * Die with the test: a failed assertion must not leave the
+		 * producer holding the video fd and the harness's output.
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(1);
+		close(go[0]);
+		/* the fences are committed by these QBUFs in the producer */
+		if (streamon(m, m->out_type) || streamon(m, m->cap_type) ||
+		    qbuf(m, m->cap_type, 0) || qbuf(m, m->cap_type, 1) ||
+		    qbuf(m, m->out_type, 0) || qbuf(m, m->out_type, 1))
+			_exit(1);
+		if (write(go[1], "q", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(go[1]);
+	/* the producer must hold the only reference to the video file */
+	close_fd(&m->fd);
+	ASSERT_EQ(1, read(go[0], &c, 1));
+	close(go[0]);
+
+	self->sync_fd[0] = pending_sync_file(m->cap_buf[0]);
+	ASSERT_LE(0, self->sync_fd[0]);
+	self->sync_fd[1] = pending_sync_file(m->cap_buf[1]);
+	ASSERT_LE(0, self->sync_fd[1]);
+
+	killer = fork();
+	ASSERT_LE(0, killer);
+	if (!killer) {
+		usleep(200 * 1000);
+		kill(producer, SIGKILL);
+		_exit(0);
+	}
+
+	/* blocks until the producer's death cancels the waiting job */
+	t_poll = now_ns();
+	st = wait_fd(m->cap_buf[1], POLLIN, JOB_MS + SLACK_MS);
+	woke_ms = ms_since(t_poll);
+	ASSERT_EQ(1, st) {
+		TH_LOG("consumer not woken %lld ms after SIGKILL", woke_ms);
+	}
+	ASSERT_EQ(producer, waitpid(producer, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ASSERT_EQ(killer, waitpid(killer, &status, 0));
+	/* it was blocked until the kill, not woken by something else */
+	EXPECT_LE(150, woke_ms);
+
+	st = fence_status(self->sync_fd[1]);
+	EXPECT_TRUE(is_cancel_error(st));
+	EXPECT_EQ(1, fence_status(self->sync_fd[0]));
+	EXPECT_TRUE(ready(m->cap_buf[0], POLLIN | POLLOUT));
+	EXPECT_EQ(0, vb2_pending_anywhere());
+	TH_LOG("consumer woke %lld ms into poll(): waiting job %s, running job %s",
+	       woke_ms, status_str(st),
+	       status_str(fence_status(self->sync_fd[0])));
+}
+
+/*
+ * REQBUFS(0) and VIDIOC_REMOVE_BUFS cannot free a buffer while it is queued
+ * (EBUSY; vim2m has no REMOVE_BUFS at all: ENOTTY), and must leave its
+ * fence alone. After STREAMOFF, REQBUFS(0) orphans the exported planes:
+ * they stay idle and never get a fence of the new buffers' jobs.
+ */
+TEST_F_TIMEOUT(exit, reqbufs0_orphans_exports, 120)
+{
+	struct v4l2_remove_buffers rm = { .index = 1, .count = 1 };
+	struct m2m *m = &self->m;
+	struct resv_desc d[2];
+	int fresh, sync_fd, ret, i;
+	unsigned int idx;
+
+	queue_jobs(_metadata, m, 2, 2, self->sync_fd);
+
+	rm.type = m->cap_type;
+	ret = xioctl(m->fd, VIDIOC_REMOVE_BUFS, &rm);
+	EXPECT_TRUE(ret == -ENOTTY || ret == -EBUSY) {
+		TH_LOG("REMOVE_BUFS of a queued buffer: %d", ret);
+	}
+	TH_LOG("VIDIOC_REMOVE_BUFS of fenced CAPTURE 1: %s",
+	       ret == -ENOTTY ? "not supported (ENOTTY)" : strerror(-ret));
+	EXPECT_EQ(-EBUSY, reqbufs(m, m->cap_type, 0));
+	EXPECT_EQ(0, fence_status(self->sync_fd[1]));
+
+	ASSERT_EQ(0, streamoff(m, m->cap_type));
+	check_ended(_metadata, m, self->sync_fd, 2, "STREAMOFF(CAPTURE)");
+	ASSERT_EQ(0, reqbufs(m, m->cap_type, 0));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, bufinfo_fd(m->cap_buf[i], &d[i]));
+		EXPECT_EQ(0U, d[i].vb2_pending);
+	}
+
+	/* New buffers: OUTPUT 1 is still queued and pairs with CAPTURE 0 */
+	ASSERT_EQ(0, reqbufs(m, m->cap_type, NBUF));
+	fresh = expbuf(m, m->cap_type, 0);
+	ASSERT_LE(0, fresh);
+	ASSERT_EQ(0, streamon(m, m->cap_type));
+	ASSERT_EQ(0, qbuf(m, m->cap_type, 0));
+	sync_fd = pending_sync_file(fresh);
+	ASSERT_LE(0, sync_fd);
+	for (i = 0; i < 2; i++) {
+		struct resv_desc now;
+
+		EXPECT_TRUE(ready(m->cap_buf[i], POLLIN | POLLOUT));
+		ASSERT_EQ(0, bufinfo_fd(m->cap_buf[i], &now));
+		EXPECT_EQ(d[i].fences, now.fences);
+		EXPECT_EQ(0U, now.vb2_pending);
+	}
+	ASSERT_EQ(0, dqbuf_wait(m, m->cap_type, JOB_MS + SLACK_MS, &idx));
+	EXPECT_EQ(1, fence_status(sync_fd));
+	close(sync_fd);
+	close(fresh);
+	EXPECT_EQ(0, vb2_pending_anywhere());
+}
+
+/*
+ * Two contexts share the device. A's first job runs; B's jobs are committed
+ * (fenced) but wait in the m2m job queue. Closing B must cancel its jobs at
+ * once, without waiting for A's job: B's fences carry an error while A's
+ * is still pending. Closing A then goes through job_abort, and vim2m
+ * finishes the running job.
+ */
+TEST_F_TIMEOUT(exit, close_context_queued_behind_another, 120)
+{
+	struct m2m *a = &self->m, b;
+	int b_sync[2], i, st;
+	__u64 t0;
+
+	m2m_init(&b);
+	/* B is set up first: A's job must still run when B is closed */
+	ASSERT_EQ(0, m2m_open(&b, 10));
+	ASSERT_EQ(0, set_job_ms(a, 2 * JOB_MS));
+	queue_jobs(_metadata, a, 2, 2, self->sync_fd);
+	queue_jobs(_metadata, &b, 2, 2, b_sync);
+
+	t0 = now_ns();
+	close_fd(&b.fd);
+	TH_LOG("close(B) took %lld ms", ms_since(t0));
+	for (i = 0; i < 2; i++) {
+		st = fence_status(b_sync[i]);
+		EXPECT_TRUE(is_cancel_error(st)) {
+			TH_LOG("B job %d fence %s", i, status_str(st));
+		}
+		close(b_sync[i]);
+	}
+	/* B was cancelled without waiting for A's running job */
+	EXPECT_EQ(0, fence_status(self->sync_fd[0]));
+	m2m_close(&b);
+
+	t0 = now_ns();
+	close_fd(&a->fd);
+	TH_LOG("close(A) while running took %lld ms", ms_since(t0));
+	check_ended(_metadata, a, self->sync_fd, 2, "close(A)");
+}
+
+static int delete_module(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+static int module_refcnt(const char *name)
+{
+	char path[128];
+	int n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%d", &n) != 1)
+		n = -EINVAL;
+	fclose(f);
+	return n;
+}
+
+/*
+ * vim2m can be unloaded while a consumer still holds exports of its
+ * buffers: the video fd pins vim2m, a dma-buf pins only its exporter,
+ * videobuf2-vmalloc, and a signalled fence no longer points into any
+ * module. The dma-bufs stay usable; once closed, nothing pins the
+ * allocator any more. vim2m is loaded again at the end.
+ */
+TEST_F_TIMEOUT(exit, rmmod_with_exports_held, 120)
+{
+	struct m2m *m = &self->m;
+	char path[PATH_MAX];
+	int held, i, ret;
+	bool mplane;
+
+	ret = delete_module("vim2m");
+	EXPECT_EQ(-EWOULDBLOCK, ret) {
+		TH_LOG("rmmod vim2m with its video fd open: %d", ret);
+	}
+	queue_jobs(_metadata, m, 2, 2, self->sync_fd);
+	close_fd(&m->fd);
+	check_ended(_metadata, m, self->sync_fd, 2, "close()");
+
+	held = module_refcnt("videobuf2_vmalloc");
+	ASSERT_EQ(0, delete_module("vim2m"));
+	EXPECT_EQ(-ENOENT, module_refcnt("vim2m"));
+	/* every dma-buf holds a reference on its exporter, nothing else */
+	EXPECT_EQ(NBUF, module_refcnt("videobuf2_vmalloc"));
+	EXPECT_EQ(-EWOULDBLOCK, delete_module("videobuf2_vmalloc"));
+	TH_LOG("vim2m unloaded; videobuf2_vmalloc refcnt %d before, %d after",
+	       held, module_refcnt("videobuf2_vmalloc"));
+
+	for (i = 0; i < NBUF; i++) {
+		struct resv_desc d;
+		int fd;
+
+		EXPECT_EQ(0, bufinfo_fd(m->cap_buf[i], &d));
+		EXPECT_EQ(0U, d.vb2_pending);
+		EXPECT_TRUE(ready(m->cap_buf[i], POLLIN | POLLOUT));
+		fd = sync_file(m->cap_buf[i], DMA_BUF_SYNC_RW);
+		EXPECT_LE(0, fd);
+		close(fd);
+	}
+	EXPECT_EQ(1, fence_status(self->sync_fd[0]));
+	EXPECT_TRUE(is_cancel_error(fence_status(self->sync_fd[1])));
+	for (i = 0; i < NBUF; i++)
+		close_fd(&m->cap_buf[i]);
+	EXPECT_EQ(0, module_refcnt("videobuf2_vmalloc"));
+
+	ASSERT_EQ(0, system("modprobe vim2m"));
+	for (i = 0; i < 100 && find_vim2m(path, sizeof(path), &mplane); i++)
+		usleep(20 * 1000);
+	ASSERT_EQ(0, find_vim2m(path, sizeof(path), &mplane));
+}
+
+/*
+ * A foreign WRITE fence that never signals, imported into an MMAP export
+ * of a CAPTURE plane. vb2 does not wait for it: the job runs and the
+ * buffer is dequeued, our fence signals, and theirs stays in the resv over
+ * several frames (our fences replace only each other) until its sw_sync
+ * timeline is closed, which signals it with -ENOENT.
+ */
+TEST_F_TIMEOUT(exit, foreign_write_fence_never_signals, 120)
+{
+	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE };
+	struct sw_sync_create_fence_data data = { .value = 1 };
+	struct m2m *m = &self->m;
+	struct fence_snap s;
+	struct resv_desc d;
+	int timeline, wsync, ours = -1, theirs = -1;
+	unsigned int frame, i, idx;
+
+	timeline = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	if (timeline < 0)
+		SKIP(return, "%s: %s (CONFIG_SW_SYNC)", SW_SYNC_PATH,
+		     strerror(errno));
+	snprintf(data.name, sizeof(data.name), "never");
+	ASSERT_EQ(0, xioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &data));
+	imp.fd = data.fence;
+	ASSERT_EQ(0, xioctl(m->cap_buf[0], DMA_BUF_IOCTL_IMPORT_SYNC_FILE,
+			    &imp));
+	close(imp.fd);
+	ASSERT_FALSE(ready(m->cap_buf[0], POLLIN));
+	ASSERT_EQ(0, set_job_ms(m, 100));
+	ASSERT_EQ(0, streamon(m, m->out_type));
+	ASSERT_EQ(0, streamon(m, m->cap_type));
+
+	for (frame = 0; frame < 3; frame++) {
+		ASSERT_EQ(0, qbuf(m, m->cap_type, 0));
+		ASSERT_EQ(0, qbuf(m, m->out_type, 0));
+		wsync = sync_file(m->cap_buf[0], DMA_BUF_SYNC_WRITE);
+		ASSERT_LE(0, wsync);
+		ASSERT_EQ(0, snap(wsync, &s));
+		ASSERT_EQ(2U, s.num);
+		for (i = 0; i < 2; i++) {
+			if (!strcmp(s.f[i].driver_name, VB2_DRIVER))
+				ours = i;
+			else if (!strcmp(s.f[i].driver_name, "sw_sync"))
+				theirs = i;
+		}
+		ASSERT_TRUE(ours >= 0 && theirs >= 0 && ours != theirs);
+		EXPECT_EQ(0, s.f[ours].status);
+
+		/* the producer does not wait for the foreign writer */
+		ASSERT_EQ(0, dqbuf_wait(m, m->cap_type, 100 + SLACK_MS,
+					&idx));
+		ASSERT_EQ(0, dqbuf_wait(m, m->out_type, SLACK_MS, &idx));
+		ASSERT_EQ(0, snap(wsync, &s));
+		EXPECT_EQ(1, s.f[ours].status);
+		EXPECT_EQ(0, s.f[theirs].status);
+		ASSERT_EQ(0, bufinfo_fd(m->cap_buf[0], &d));
+		EXPECT_EQ(2U, d.fences);
+		EXPECT_EQ(0U, d.vb2_pending);
+		EXPECT_EQ(1U, d.other_pending);
+		EXPECT_FALSE(ready(m->cap_buf[0], POLLIN));
+		if (frame < 2)
+			close(wsync);
+	}
+
+	/* closing the timeline signals its fences with -ENOENT */
+	close(timeline);
+	EXPECT_EQ(1, wait_fd(m->cap_buf[0], POLLIN | POLLOUT, SLACK_MS));
+	ASSERT_EQ(0, snap(wsync, &s));
+	EXPECT_EQ(-ENOENT, s.f[theirs].status);
+	EXPECT_EQ(-ENOENT, s.status);
+	close(wsync);
+	ASSERT_EQ(0, bufinfo_fd(m->cap_buf[0], &d));
+	EXPECT_EQ(0U, d.vb2_pending + d.other_pending);
+	TH_LOG("foreign fence kept over 3 frames, %u fences in the resv at the end",
+	       d.fences);
+}
+
+TEST_HARNESS_MAIN
