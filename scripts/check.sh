@@ -180,14 +180,20 @@ for i in "${!commits[@]}"; do
 done
 "${git[@]}" checkout -q "$branch"
 
+# no_new BASE_LIST HEAD_LIST: the lines of the sorted HEAD_LIST that
+# BASE_LIST lacks are what the series added.
+no_new() {
+	if comm -13 "$1" "$2" | grep .; then
+		echo "new warnings above (all of them in $2)"
+		return 1
+	fi
+	echo "no new warnings ($(wc -l < "$2") old ones)"
+}
+
 new_warnings() { # KIND DIRS...
 	local kind=$1; shift
 	warnings "$kind" "$@" > "$logs/warn-$kind-head" || return 1
-	if comm -13 "$logs/warn-$kind-base" "$logs/warn-$kind-head" | grep .; then
-		echo "new warnings above (file:line in $logs/warn-$kind-head)"
-		return 1
-	fi
-	echo "no new warnings ($(wc -l < "$logs/warn-$kind-head") old ones)"
+	no_new "$logs/warn-$kind-base" "$logs/warn-$kind-head"
 }
 step "no new sparse/W=1 warnings, x86" new_warnings x86 "${x86_objs[@]}"
 step "no new sparse/W=1 warnings, arm64" new_warnings arm64 "${arm_objs[@]}"
@@ -195,22 +201,12 @@ step "no new sparse/W=1 warnings, arm64" new_warnings arm64 "${arm_objs[@]}"
 step "build x86 test kernel (series)" "$S/build.sh" x86
 
 new_kdoc_warnings() {
-	kdoc_warnings "$logs/kdoc-head"
-	if comm -13 "$logs/kdoc-base" "$logs/kdoc-head" | grep .; then
-		echo "new kernel-doc warnings above"
-		return 1
-	fi
-	echo "no new warnings ($(wc -l < "$logs/kdoc-head") old ones)"
+	kdoc_warnings "$logs/kdoc-head" && no_new "$logs/kdoc-base" "$logs/kdoc-head"
 }
 step "kernel-doc -Wall: no new warnings" new_kdoc_warnings
 
 new_doc_warnings() {
-	docs_warnings "$logs/docs-head" || return 1
-	if comm -13 "$logs/docs-base" "$logs/docs-head" | grep .; then
-		echo "new documentation warnings above"
-		return 1
-	fi
-	echo "no new warnings ($(wc -l < "$logs/docs-head") old ones)"
+	docs_warnings "$logs/docs-head" && no_new "$logs/docs-base" "$logs/docs-head"
 }
 [ ${#docdirs[@]} -gt 0 ] &&
 	step "htmldocs: no new warnings (${docdirs[*]})" new_doc_warnings
@@ -226,16 +222,17 @@ same_compliance() {
 step "v4l2-compliance totals: series equal to base" same_compliance
 step "VM x86: KUnit suite + release fence selftest" \
 	"$S/vm.sh" --timeout 600 --add "$CACHE/selftest/vb2_release_fence_test" \
-	--add "$WB_ROOT/tests/vm/fences.sh" -- fences.sh
+	--add "$WB_ROOT/tests/vm/fences.sh" --add "$WB_ROOT/tests/vm/kernel-checks.sh" -- fences.sh
 kms_vm() { # KIND
 	"$S/vm.sh" --kernel "$1" --timeout 1200 --add "$CACHE/programs/kms-flip" \
-		--add "$WB_ROOT/tests/vm/kms.sh" -- kms.sh
+		--add "$WB_ROOT/tests/vm/kms.sh" --add "$WB_ROOT/tests/vm/kernel-checks.sh" -- kms.sh
 }
 # Exit paths, a random sequence (seed 1, 10^4 operations) and a soak with
 # SOAK_FRAMES frames (default 2000; the full setting is 100000).
 faults_vm() { # KIND
 	"$S/vm.sh" --kernel "$1" --timeout 1800 --add "$CACHE/programs/fence-exit-paths" \
 		--add "$CACHE/programs/fence-stress" --add "$WB_ROOT/tests/vm/faults.sh" \
+		--add "$WB_ROOT/tests/vm/kernel-checks.sh" \
 		-- faults.sh "${SOAK_FRAMES:-2000}"
 }
 step "VM x86: vkms flip waits for the fence, shows the finished frame" kms_vm x86
@@ -245,7 +242,8 @@ if [ -z "${QUICK:-}" ]; then
 	step "build debug kernel (lockdep, KASAN, kmemleak)" "$S/build.sh" debug
 	step "VM debug: KUnit + selftest + vim2m compliance, 0 kernel reports" \
 		"$S/vm.sh" --kernel debug --timeout 1500 --add "$CACHE/selftest/vb2_release_fence_test" \
-		--add "$WB_ROOT/tests/vm/fences.sh" --add "$WB_ROOT/tests/vm/compliance.sh" \
+			--add "$WB_ROOT/tests/vm/fences.sh" --add "$WB_ROOT/tests/vm/kernel-checks.sh" \
+		--add "$WB_ROOT/tests/vm/compliance.sh" \
 		-- fences.sh --debug
 	step "VM debug: vkms flip, 0 kernel reports" kms_vm debug
 	step "VM debug: exit paths, random operations, soak, 0 kernel reports" faults_vm debug

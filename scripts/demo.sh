@@ -62,7 +62,8 @@ GUEST
 chmod +x "$out/demo-guest.sh"
 log "booting the series kernel in QEMU (TCG: about a minute)"
 "$WB_ROOT/scripts/vm.sh" --timeout 600 --add "$bin/fence-timeline" --add "$bin/kms-flip" \
-	--add "$WB_ROOT/tests/vm/kms.sh" --add "$CACHE/selftest/vb2_release_fence_test" \
+	--add "$WB_ROOT/tests/vm/kms.sh" --add "$WB_ROOT/tests/vm/kernel-checks.sh" \
+	--add "$CACHE/selftest/vb2_release_fence_test" \
 	--add "$out/demo-guest.sh" -- demo-guest.sh | tee "$out/console.log" |
 	sed -n '/^=== /,/^WB-EXIT/p' | grep -v -e '^WB-EXIT' -e '^# fence-timeline' -e '^frame,' -e '^[0-9][0-9]*,'
 log "drawing the timeline"

@@ -9,9 +9,8 @@
 # From the host, with the two programs built static into $out:
 #   bash scripts/vm.sh [--kernel debug --timeout 1800] \
 #       --add "$out/fence-exit-paths" --add "$out/fence-stress" \
-#       --add tests/vm/faults.sh -- faults.sh [CYCLES]
+#       --add tests/vm/faults.sh --add tests/vm/kernel-checks.sh -- faults.sh [CYCLES]
 cycles=${1:-2000}
-kmemleak=/sys/kernel/debug/kmemleak
 summary=/tmp/faults.summary
 : > "$summary"
 rc=0
@@ -32,11 +31,8 @@ step() {
 }
 
 modprobe vim2m || { echo "FAIL: modprobe vim2m"; exit 1; }
-if [ -e "$kmemleak" ]; then
-	# Forget what boot left behind; only leaks from here on count.
-	echo scan > "$kmemleak"
-	echo clear > "$kmemleak"
-fi
+. "$(dirname "$0")/kernel-checks.sh"
+kmemleak_start
 
 # A skipped test proves nothing here: every prerequisite is in the guest.
 exit_paths() {
@@ -49,29 +45,21 @@ modprobe vim2m
 step "random operations (seed 1, 10000 ops)" fence-stress -s 1 -n 10000
 step "soak ($cycles frames)" fence-stress -S "$cycles"
 
-if [ -e "$kmemleak" ]; then
-	# Objects must be older than kmemleak's minimum age to be reported.
-	sleep 6
-	echo scan > "$kmemleak"
-	echo scan > "$kmemleak"
-	leaks=$(grep -c 'unreferenced object' "$kmemleak")
-	if [ "$leaks" = 0 ]; then note "ok: kmemleak: 0 unreferenced objects"
-	else cat "$kmemleak"; failed "kmemleak: $leaks unreferenced objects"; fi
-else
-	note "kmemleak: not in this kernel"
-fi
-
-reports=$(dmesg | grep -E 'WARNING:|BUG:|KASAN:|Oops|INFO: lockdep|possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|sleeping function called from invalid context')
-n=$(printf '%s' "$reports" | grep -c .)
-if [ "$n" = 0 ]; then note "ok: kernel reports (lockdep/KASAN/WARN/BUG): 0"
-else dmesg; failed "kernel reports (lockdep/KASAN/WARN/BUG): $n"; fi
+kmemleak_check > /tmp/kmemleak.out
+st=$?
+cat /tmp/kmemleak.out
+if [ "$st" = 0 ]; then note "ok: $(tail -n 1 /tmp/kmemleak.out)"
+else failed "$(grep '^kmemleak:' /tmp/kmemleak.out)"; fi
+kernel_reports > /tmp/reports.out
+st=$?
+cat /tmp/reports.out
+if [ "$st" = 0 ]; then note "ok: $(grep '^kernel reports' /tmp/reports.out)"
+else failed "$(grep -e '^kernel reports' -e '^lockdep is off' /tmp/reports.out | tr '\n' ' ')"; fi
 # Nothing here makes allocations fail: a fence that could not be published
 # is a bug too.
 n=$(dmesg | grep -c 'runs unfenced')
 if [ "$n" = 0 ]; then note "ok: no unfenced-buffer warnings"
 else dmesg | grep 'runs unfenced'; failed "$n unfenced-buffer warnings"; fi
-grep -q 'debug_locks' /proc/lockdep_stats 2>/dev/null &&
-	note "lockdep: $(grep 'debug_locks' /proc/lockdep_stats | tr -s ' ')"
 
 echo "=== faults.sh summary ==="
 cat "$summary"

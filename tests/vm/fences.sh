@@ -1,18 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest side (busybox sh): the videobuf2 KUnit suite and the release fence
-# kselftest on vim2m. With
-# --debug (debug kernel) also vim2m's v4l2-compliance, then a kmemleak scan
-# and a scan of the kernel log: any lockdep, KASAN, kmemleak or WARN report
-# fails the run.
+# kselftest on vim2m; with --debug (debug kernel) also vim2m's
+# v4l2-compliance. Then a kmemleak scan (where built in) and a scan of the
+# kernel log: any lockdep, KASAN, kmemleak or WARN report fails the run.
 debug=${1:-}
 rc=0
 modprobe vim2m || { echo "FAIL: modprobe vim2m"; exit 1; }
-if [ "$debug" = --debug ]; then
-	# Forget what boot left behind; only leaks from here on count.
-	echo scan > /sys/kernel/debug/kmemleak
-	echo clear > /sys/kernel/debug/kmemleak
-fi
+. "$(dirname "$0")/kernel-checks.sh"
+kmemleak_start
 
 # KUnit: loading the module runs the suite; debugfs keeps its KTAP report.
 suite=videobuf2-release-fence
@@ -43,17 +39,7 @@ if [ "$debug" = --debug ]; then
 	grep '^Total for' /tmp/compliance.log
 	grep -q '^Total for.*Failed: 0,' /tmp/compliance.log ||
 		{ cat /tmp/compliance.log; rc=1; }
-	# Objects must be older than kmemleak's minimum age to be reported.
-	sleep 6
-	echo scan > /sys/kernel/debug/kmemleak
-	echo scan > /sys/kernel/debug/kmemleak
-	leaks=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
-	echo "kmemleak: $leaks unreferenced objects"
-	[ "$leaks" = 0 ] || { cat /sys/kernel/debug/kmemleak; rc=1; }
-	reports=$(dmesg | grep -E 'WARNING:|BUG:|KASAN:|Oops|INFO: lockdep|possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|sleeping function called from invalid context')
-	echo "kernel reports (lockdep/KASAN/WARN/BUG): $(printf '%s' "$reports" | grep -c .)"
-	[ -z "$reports" ] || { dmesg; rc=1; }
-	grep -q 'debug_locks' /proc/lockdep_stats 2>/dev/null &&
-		grep 'debug_locks' /proc/lockdep_stats
 fi
+kmemleak_check || rc=1
+kernel_reports || rc=1
 exit $rc

@@ -47,18 +47,7 @@ for rf in 1 0; do
 		"$(echo "$line" | field torn)"
 done
 
-bad='WARNING:|BUG:|KASAN:|Oops|INFO: lockdep|possible circular locking'
-bad="$bad|inconsistent lock state|possible recursive locking"
-bad="$bad|suspicious RCU usage|sleeping function called from invalid context"
-reports=$(dmesg | grep -E "$bad")
-echo "kernel reports (lockdep/KASAN/WARN/BUG):" \
-	"$(printf '%s' "$reports" | grep -c .)"
-[ -z "$reports" ] || { dmesg; rc=1; }
-# Lockdep switches itself off after its first report.
-if [ -f /proc/lockdep_stats ]; then
-	grep 'debug_locks' /proc/lockdep_stats
-	grep -q 'debug_locks: *1$' /proc/lockdep_stats ||
-		{ echo "FAIL: lockdep is off"; rc=1; }
-fi
+. "$(dirname "$0")/kernel-checks.sh"
+kernel_reports || rc=1
 [ $rc = 0 ] && echo "PASS: kms.sh" || echo "FAIL: kms.sh"
 exit $rc
