@@ -11,7 +11,7 @@ modprobe vim2m || { echo "FAIL: modprobe vim2m"; exit 1; }
 kmemleak_start
 
 # KUnit: loading the module runs the suite; debugfs keeps its KTAP report.
-suite=videobuf2-release-fence
+suite=videobuf2_release_fence
 modprobe videobuf2-fence-kunit || { echo "FAIL: modprobe videobuf2-fence-kunit"; exit 1; }
 results=/sys/kernel/debug/kunit/$suite/results
 cat "$results" | tee /tmp/kunit.log
