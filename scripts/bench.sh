@@ -10,7 +10,7 @@
 #     --table     print the table of an earlier run again
 #     GUEST_ARGS  passed to tests/vm/bench.sh: -n CYCLES -p WAKE_PIPE_SAMPLES
 #                 -s SCALE_SECONDS -r SCALE_RUNS
-# Expects 'make build guest' done. Prints targets, asserts none: the exit
+# Expects 'make build guest selftest' done. Prints targets, asserts none: the exit
 # status only says whether every measurement ran.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -170,20 +170,17 @@ stamp=$(date +%Y%m%d-%H%M%S)
 console=$out/console-$stamp.log
 table=$out/bench-$stamp.txt
 
-# The series' uapi headers when selftest.sh installed them, else the host's.
-inc=()
-[ -f "$CACHE/selftest/usr/include/linux/dma-buf.h" ] &&
-	inc=(-I"$CACHE/selftest/usr/include")
-log "building tools/fence-bench (static)"
-gcc -O2 -Wall -Wextra -static "${inc[@]}" -o "$out/fence-bench" \
-	"$WB_ROOT/tools/fence-bench.c"
+log "building the guest programs (tools/fence-bench among them)"
+"$WB_ROOT/scripts/programs.sh" > "$out/programs.log" 2>&1 ||
+	{ cat "$out/programs.log"; die "building the guest programs failed"; }
+bench=$CACHE/programs/fence-bench
 
 log "calibrating on the host"
-host_calib=$("$out/fence-bench" calib | sed -n 's/^R calib\./R host-calib./p')
+host_calib=$("$bench" calib | sed -n 's/^R calib\./R host-calib./p')
 
 log "running the benchmark in QEMU (TCG: a few minutes)"
 rc=0
-"$WB_ROOT/scripts/vm.sh" --timeout 1800 --add "$out/fence-bench" \
+"$WB_ROOT/scripts/vm.sh" --timeout 1800 --add "$bench" \
 	--add "$WB_ROOT/tests/vm/bench.sh" -- bench.sh "${guest_args[@]}" \
 	> "$console" 2>&1 || rc=$?
 sed -n '/^BENCH-CONFIG/,/^WB-EXIT/p' "$console" | grep -v -e '^R ' -e '^WB-EXIT'
