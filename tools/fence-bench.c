@@ -58,6 +58,8 @@
 #include <linux/sync_file.h>
 #include <linux/videodev2.h>
 
+#include "fence-tools.h"
+
 /* vim2m's private control: how long a job takes */
 #define VIM2M_CID_TRANS_TIME_MSEC	(V4L2_CID_USER_BASE + 0x1000)
 #define MAX_BUF		64
@@ -82,14 +84,6 @@ static void fail(const char *msg)
 {
 	fprintf(stderr, "fence-bench: %s\n", msg);
 	exit(2);
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static long long thread_cpu_ns(void)
@@ -255,28 +249,6 @@ static int xioctl(int fd, unsigned long req, void *arg)
 		ret = ioctl(fd, req, arg);
 	while (ret < 0 && errno == EINTR);
 	return ret;
-}
-
-/* Finds the first node whose driver is vim2m. */
-static const char *find_vim2m(void)
-{
-	static char path[32];
-	struct v4l2_capability cap;
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		fd = open(path, O_RDWR);
-		if (fd < 0)
-			continue;
-		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) &&
-		    !strcmp((char *)cap.driver, "vim2m")) {
-			close(fd);
-			return path;
-		}
-		close(fd);
-	}
-	return NULL;
 }
 
 static void set_format(struct m2m *m, unsigned int type)
@@ -446,24 +418,7 @@ static void idle_gap(void)
 		usleep(gap_us);
 }
 
-/* ---- tracefs ---- */
-
-static char tracefs[32];
-
-static int tr_write(const char *file, const char *val, int append)
-{
-	char path[128];
-	ssize_t len = strlen(val);
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
-	fd = open(path, O_WRONLY | (append ? O_APPEND : O_TRUNC));
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, len) == len ? 0 : -1;
-	close(fd);
-	return ret;
-}
+/* ---- tracefs (tr_write() and friends: fence-tools.h) ---- */
 
 static void tr_read_line(const char *file, char *buf, size_t size)
 {
@@ -488,32 +443,13 @@ static FILE *tr_open_trace(void)
 	return fopen(path, "r");
 }
 
-static void find_tracefs(void)
-{
-	static const char *const dirs[] = {
-		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
-	};
-	char path[64];
-	unsigned int i;
-
-	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/trace", dirs[i]);
-		if (i == 0 && access(path, W_OK))
-			mount("nodev", dirs[0], "tracefs", 0, NULL);
-		if (!access(path, W_OK)) {
-			snprintf(tracefs, sizeof(tracefs), "%s", dirs[i]);
-			return;
-		}
-	}
-	fail("no tracefs (needs root and CONFIG_TRACING)");
-}
-
 /* Records vb2_buf_done of CAPTURE buffers, in CLOCK_MONOTONIC time. */
 static void events_start(unsigned int cap_type)
 {
 	char filter[32];
 
-	find_tracefs();
+	if (find_tracefs())
+		fail("no tracefs (needs root and CONFIG_TRACING)");
 	tr_write("tracing_on", "0", 0);
 	if (tr_write("trace_clock", "mono", 0))
 		fail("cannot set the trace clock to mono");
@@ -531,28 +467,6 @@ static void events_stop(void)
 	tr_write("tracing_on", "0", 0);
 	tr_write("events/vb2/vb2_buf_done/enable", "0", 0);
 	tr_write("events/vb2/vb2_buf_done/filter", "0", 0);
-}
-
-/* "<task>-<pid> [cpu] flags SSSS.UUUUUU: what": the time in ms, or NAN */
-static double trace_line_time(char *line, char **what)
-{
-	unsigned long long s, us;
-	char *p;
-	int n;
-
-	if (line[0] == '#')
-		return NAN;
-	for (p = line + 1; *p; p++) {
-		if (p[-1] != ' ' || !isdigit((unsigned char)*p))
-			continue;
-		n = 0;
-		if (sscanf(p, "%llu.%6llu:%n", &s, &us, &n) == 2 && n > 0 &&
-		    p[n] == ' ') {
-			*what = p + n + 1;
-			return s * 1e3 + us / 1e3;
-		}
-	}
-	return NAN;
 }
 
 /* ---- cycle: kernel CPU time per buffer cycle ---- */
@@ -785,7 +699,8 @@ static void bench_fgraph(void)
 	int set, m;
 
 	m2m_open(&dev, 4, 0);
-	find_tracefs();
+	if (find_tracefs())
+		fail("no tracefs (needs root and CONFIG_TRACING)");
 	tr_read_line("current_tracer", tracer, sizeof(tracer));
 	if (strcmp(tracer, "nop") && strcmp(tracer, "function_graph")) {
 		printf("fgraph: skipped, the %s tracer is in use\n", tracer);
