@@ -3,9 +3,10 @@
 S := scripts
 KIND ?= x86
 RUN ?=
+OUT ?=
 
 .PHONY: help demo check deps base import export build build-debug build-arm64 \
-	guest selftest programs bench vm clean-builds
+	guest selftest programs bench vm mail clean-builds
 
 help:
 	@sed -n 's/^## \(make .*\)/\1/p' README.md
@@ -28,6 +29,10 @@ import: base
 	bash $(S)/import.sh
 export:
 	bash $(S)/export.sh
+# the series as you would send it: your From: and Signed-off-by:, To/Cc from
+# get_maintainer.pl; written to OUT (default ~/.cache/vb2fence/mail)
+mail: import
+	bash $(S)/mail.sh $(OUT)
 build:
 	bash $(S)/build.sh x86
 build-debug:

@@ -7,19 +7,18 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 if [ -n "${KERNEL_SRC:-}" ]; then
-	git -C "$KERNEL_SRC" rev-parse --git-dir >/dev/null 2>&1 ||
-		die "KERNEL_SRC=$KERNEL_SRC is not a git tree" \
-		    "Point KERNEL_SRC at a kernel git checkout, or unset it to use Debian's $BASE_PACKAGE."
 	need_tree
-	log "using KERNEL_SRC=$KERNEL_SRC (base: $(git -C "$TREE" describe --always "$BASE_TAG"))"
+	log "using KERNEL_SRC=$KERNEL_SRC (base: $(wbgit -C "$TREE" describe --always "$BASE_TAG"))"
 	exit 0
 fi
 
-if git -C "$TREE" rev-parse --verify -q "$BASE_TAG^{commit}" >/dev/null 2>&1; then
-	log "base tree ready: $TREE ($(git -C "$TREE" log -1 --format=%s "$BASE_TAG"))"
+if wbgit -C "$TREE" rev-parse --verify -q "$BASE_TAG^{commit}" >/dev/null 2>&1; then
+	log "base tree ready: $TREE ($(wbgit -C "$TREE" log -1 --format=%s "$BASE_TAG"))"
 	exit 0
 fi
 
+# The tree and its git objects take about 3 GiB.
+need_space 4 "the base tree"
 papt_update
 # The newest released 7.3.y in any of the suites; release candidates do not
 # count, and Debian drops superseded versions, so take what is there.
@@ -40,7 +39,7 @@ deb=$(ls "$dl/${BASE_PACKAGE}_${version//:/%3a}_all.deb" 2>/dev/null || true)
 if [ -z "$deb" ]; then
 	log "downloading $BASE_PACKAGE $version"
 	(cd "$dl" && papt apt-get -q download "$BASE_PACKAGE=$version") ||
-		die "could not download $BASE_PACKAGE=$version" "Check that deb.debian.org is reachable."
+		die "could not download $BASE_PACKAGE=$version" "Check that $(debian_archive) is reachable."
 	deb=$(ls "$dl/${BASE_PACKAGE}_"*"_all.deb" | sort -V | tail -n 1)
 fi
 
@@ -59,12 +58,10 @@ sed -i '${/^#$/d}' "$TREE.tmp/.gitignore"
 
 log "committing the base tree (takes a minute)"
 cd "$TREE.tmp"
-git init -q -b base-debian
-git config user.name "vb2fence workbench"
-git config user.email "workbench@localhost"
-git config gc.auto 0
-git add -A
-[ "$(git diff --cached --name-only | head -n 100 | wc -l)" -ge 100 ] ||
+wbgit init -q -b base-debian
+wbgit config gc.auto 0
+wbgit add -A
+[ "$(wbgit diff --cached --name-only | head -n 100 | wc -l)" -ge 100 ] ||
 	die "git added almost nothing from the unpacked tree (.gitignore still ignores it?)"
 kver=$(make -s kernelversion)
 # Commit with the package's own timestamp, so that the base commit (and the
@@ -72,13 +69,13 @@ kver=$(make -s kernelversion)
 GIT_AUTHOR_DATE="@$(stat -c %Y Makefile) +0000"
 GIT_COMMITTER_DATE=$GIT_AUTHOR_DATE
 export GIT_AUTHOR_DATE GIT_COMMITTER_DATE
-git commit -q -m "Linux $kver from Debian $BASE_PACKAGE $version
+wbgit commit -q -m "Linux $kver from Debian $BASE_PACKAGE $version
 
 Unpacked from ${BASE_PACKAGE}_${version}_all.deb; the only change is
 Debian's catch-all '/*' stanza removed from the top-level .gitignore."
-git tag -a -m "Debian $BASE_PACKAGE $version (Linux $kver)" "$BASE_TAG"
+wbgit tag -a -m "Debian $BASE_PACKAGE $version (Linux $kver)" "$BASE_TAG"
 unset GIT_AUTHOR_DATE GIT_COMMITTER_DATE
-git checkout -q -b work
+wbgit checkout -q -b work
 cd - >/dev/null
 mv "$TREE.tmp" "$TREE"
 log "base tree ready: $TREE (Linux $kver, Debian $version)"

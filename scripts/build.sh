@@ -39,12 +39,12 @@ kmake() {
 # redone when the set changes.
 fragment_lines() { cat "${frags[@]/#/$WB_ROOT/configs/}" | grep '^CONFIG_'; }
 undefined=$(comm -23 <(fragment_lines | sed 's/=.*//; s/^CONFIG_//' | sort -u) \
-	<(git -C "$TREE" grep -hoE '^(menu)?config [A-Za-z0-9_]+' -- '*Kconfig*' |
+	<(wbgit -C "$TREE" grep -hoE '^(menu)?config [A-Za-z0-9_]+' -- '*Kconfig*' |
 		sed 's/.* //' | sort -u) | tr '\n' ' ')
 
 # Reconfigure only when a fragment or the base changed: rewriting the same
 # .config costs time, and a stamp keeps incremental builds incremental.
-stamp=$(cat "${frags[@]/#/$WB_ROOT/configs/}" | sha1sum | cut -c1-12)-$(git -C "$TREE" rev-parse --short "$BASE_TAG")-${undefined// /,}
+stamp=$(cat "${frags[@]/#/$WB_ROOT/configs/}" | sha1sum | cut -c1-12)-$(wbgit -C "$TREE" rev-parse --short "$BASE_TAG")-${undefined// /,}
 if [ "$(cat "$out/.wb-config" 2>/dev/null)" != "$stamp" ] || [ ! -f "$out/.config" ]; then
 	log "configuring $kind ($base + ${frags[*]})"
 	kmake -s "$base" >/dev/null

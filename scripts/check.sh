@@ -43,27 +43,65 @@ finish() {
 # After a failed step that later ones need: stop.
 stop() { echo "(stopping: later checks need that step)"; finish; }
 
-git=(git -C "$TREE")
+git=(wbgit -C "$TREE")
 branch=${SERIES_BRANCH:-vb2fence}
 
 step "host packages" "$S/deps.sh"
 step "base tree ($BASE_PACKAGE)" "$S/base.sh" || stop
 step "import patches/ with git am" "$S/import.sh" || stop
 
-roundtrip() {
-	local tmp; tmp=$(mktemp -d)
-	"$S/export.sh" "$tmp" && diff -ru "$WB_ROOT/patches" "$tmp"
-	local rc=$?; rm -rf "$tmp"; return $rc
+# The round trip may not depend on who runs it: export with no git identity
+# and no global config (a new machine), then with a global config that sets
+# another identity and options that change format-patch's output. Both must
+# reproduce patches/ exactly.
+roundtrip_as() { # no-identity|other-identity
+	local tmp home rc
+	tmp=$(mktemp -d) home=$(mktemp -d)
+	if [ "$1" = other-identity ]; then
+		printf '%s\n' '[user]' 'name = Someone Else' 'email = else@example.com' \
+			'[format]' 'signOff = true' 'numbered = true' 'signature = sig' \
+			'[diff]' 'noprefix = true' 'mnemonicPrefix = true' \
+			'[commit]' 'gpgSign = true' > "$home/.gitconfig"
+	fi
+	HOME=$home GIT_CONFIG_GLOBAL=$home/.gitconfig GIT_CONFIG_NOSYSTEM=1 \
+		"$S/export.sh" "$tmp" && diff -ru "$WB_ROOT/patches" "$tmp"
+	rc=$?
+	rm -rf "$tmp" "$home"
+	return $rc
 }
-step "export after import changes nothing" roundtrip
+step "export after import changes nothing (no git identity)" roundtrip_as no-identity
+step "export after import changes nothing (another identity, format.*)" roundtrip_as other-identity
+
+# patches/ names no person; the mail step signs it off for its sender. Run it
+# for a made-up sender: every patch must carry their From: and sign-off, and
+# without an identity it must refuse. checkpatch reads that mail.
+mail=$logs/mail
+check_sender="Check Sender <check.sender@example.com>"
+mail_as_sender() {
+	local home rc=0
+	home=$(mktemp -d)
+	if HOME=$home GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 "$S/mail.sh" "$mail.none" 2>&1; then
+		echo "mail.sh made mail with no git identity"; return 1
+	fi
+	HOME=$home GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_COUNT=2 \
+		GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0="${check_sender% <*}" \
+		GIT_CONFIG_KEY_1=user.email GIT_CONFIG_VALUE_1="check.sender@example.com" \
+		"$S/mail.sh" "$mail" || rc=1
+	rm -rf "$home"
+	[ $rc = 0 ] || return 1
+	grep -L "^From: $check_sender\$" "$mail"/*.patch | grep . && return 1
+	grep -c "^Signed-off-by: $check_sender\$" "$mail"/*.patch
+	! grep -l "$WB_AUTHOR_EMAIL" "$mail"/*.patch
+}
+step "make mail: the sender's From and Signed-off-by; refused without one" mail_as_sender || stop
 
 mapfile -t commits < <("${git[@]}" rev-list --reverse "$BASE_TAG..$branch")
 subject() { "${git[@]}" log -1 --format=%s "$1"; }
-checkpatch() {
+mapfile -t mailed < <(ls "$mail"/[0-9][0-9][0-9][0-9]-*.patch | grep -v /0000-cover-letter.patch)
+checkpatch() { # COMMIT MAILED-PATCH
 	local out f who
 	# Debian's python3 first: its python3-ply runs checkpatch's SPDX check.
-	out=$("${git[@]}" format-patch -1 --stdout "$1" |
-		(cd "$TREE" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --max-line-length=80 -))
+	out=$(cd "$TREE" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict --max-line-length=80 "$2")
 	[ $? = 0 ] && { printf '%s\n' "$out"; return 0; }
 	printf '%s\n' "$out"
 	# checkpatch asks "does MAINTAINERS need updating?" of every patch that
@@ -79,9 +117,11 @@ checkpatch() {
 		printf '%s\n' "$who" | sed 's/^/    /'
 	done
 }
+[ ${#mailed[@]} = ${#commits[@]} ] ||
+	{ echo "the mail has ${#mailed[@]} patches, the branch ${#commits[@]}"; failed=$((failed + 1)); stop; }
 for i in "${!commits[@]}"; do
 	c=${commits[$i]}
-	step "checkpatch $((i + 1))/${#commits[@]}: $(subject "$c")" checkpatch "$c"
+	step "checkpatch $((i + 1))/${#commits[@]}: $(subject "$c")" checkpatch "$c" "${mailed[$i]}"
 done
 
 # Objects of the changed kernel C files: what sparse and W=1 look at.

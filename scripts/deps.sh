@@ -17,8 +17,11 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 [ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]}" "Run as root, or: sudo apt-get install ${missing[*]}"
 log "installing ${missing[*]}"
+mkdir -p "$CACHE"
 export DEBIAN_FRONTEND=noninteractive
-apt-get -q update >/dev/null ||
-	die "apt-get update failed" "Is the Debian mirror reachable? Check /etc/apt/sources.list*."
+apt-get -q update >"$CACHE/apt-update.log" 2>&1 ||
+	die "apt-get update failed: $(grep -m1 -E '^(E|Err):' "$CACHE/apt-update.log")" \
+	    "Is the Debian mirror of /etc/apt/sources.list* reachable? (log: $CACHE/apt-update.log)"
 apt-get -q install -y --no-install-recommends "${missing[@]}" >"$CACHE/apt-install.log" 2>&1 ||
-	die "apt-get install failed (see $CACHE/apt-install.log)"
+	die "apt-get install failed: $(grep -m1 '^E:' "$CACHE/apt-install.log")" \
+	    "(log: $CACHE/apt-install.log)"

@@ -10,7 +10,7 @@ need_tree
 
 branch=${SERIES_BRANCH:-vb2fence}
 cover=$WB_ROOT/series/cover-letter.txt
-git=(git -C "$TREE")
+git=(wbgit -C "$TREE")
 "${git[@]}" rev-parse -q --verify "refs/heads/$branch" >/dev/null ||
 	die "no branch $branch in $TREE" "Run 'make import' first."
 [ -f "$cover" ] || die "missing $cover (first line: subject, then the text)"

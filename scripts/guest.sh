@@ -31,7 +31,7 @@ flock 9
 # them is still a valid guest.
 if ! (papt_update); then
 	ls "$PAPT"/lists/*_"$SUITE"_*Packages* >/dev/null 2>&1 ||
-		die "no private apt lists for $SUITE" "Check that deb.debian.org is reachable and rerun."
+		die "no private apt lists for $SUITE" "Check that $(debian_archive) is reachable and rerun."
 	log "WARNING: using the existing (older) private apt lists"
 fi
 
@@ -67,7 +67,7 @@ for f in "${files[@]}"; do [ -f "$debs/$f" ] || missing+=("${f%%_*}"); done
 if [ "${#missing[@]}" -gt 0 ]; then
 	log "downloading from $SUITE: ${missing[*]}"
 	(cd "$debs" && gapt apt-get -q download "${missing[@]}" >/dev/null) ||
-		die "could not download ${missing[*]}" "Check that deb.debian.org is reachable."
+		die "could not download ${missing[*]}" "Check that $(debian_archive) is reachable."
 fi
 
 root=$out/root

@@ -8,7 +8,7 @@ set -euo pipefail
 need_tree
 
 branch=${SERIES_BRANCH:-vb2fence}
-git=(git -C "$TREE")
+git=(wbgit -C "$TREE")
 mapfile -t series < <(ls "$WB_ROOT"/patches/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null |
 	grep -v '/0000-cover-letter.patch$' || true)
 [ ${#series[@]} -gt 0 ] || die "no patches in $WB_ROOT/patches"
