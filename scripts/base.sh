@@ -64,17 +64,19 @@ wbgit add -A
 [ "$(wbgit diff --cached --name-only | head -n 100 | wc -l)" -ge 100 ] ||
 	die "git added almost nothing from the unpacked tree (.gitignore still ignores it?)"
 kver=$(make -s kernelversion)
-# Commit with the package's own timestamp, so that the base commit (and the
-# base-commit: line in exported patches) is the same on every machine.
+# Commit with the package's own timestamp and the workbench's fixed name, so
+# that the base commit (and the base-commit: line in exported patches) is the
+# same on every machine.
 GIT_AUTHOR_DATE="@$(stat -c %Y Makefile) +0000"
 GIT_COMMITTER_DATE=$GIT_AUTHOR_DATE
+WB_GIT_NAME="vb2fence workbench" WB_GIT_EMAIL="workbench@localhost"
 export GIT_AUTHOR_DATE GIT_COMMITTER_DATE
 wbgit commit -q -m "Linux $kver from Debian $BASE_PACKAGE $version
 
 Unpacked from ${BASE_PACKAGE}_${version}_all.deb; the only change is
 Debian's catch-all '/*' stanza removed from the top-level .gitignore."
 wbgit tag -a -m "Debian $BASE_PACKAGE $version (Linux $kver)" "$BASE_TAG"
-unset GIT_AUTHOR_DATE GIT_COMMITTER_DATE
+unset GIT_AUTHOR_DATE GIT_COMMITTER_DATE WB_GIT_NAME WB_GIT_EMAIL
 wbgit checkout -q -b work
 cd - >/dev/null
 mv "$TREE.tmp" "$TREE"

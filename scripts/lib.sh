@@ -4,7 +4,8 @@
 WB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Everything big (source, build trees, guest root, tools) lives outside the
 # tracked files, so that a clean clone stays small and caches survive it.
-CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vb2fence}
+# Exported: scripts run with another HOME (check.sh's identity tests) keep it.
+export CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vb2fence}
 BASE_PACKAGE=linux-source-7.3
 BASE_TAG=base
 JOBS=${JOBS:-$(nproc)}
