@@ -74,10 +74,11 @@ fi
 if [ $# -gt 0 ]; then
 	kmake "$@"
 elif [ "$kind" = arm64 ]; then
-	log "building arm64 media directories (hantro, rga, vb2, v4l2-core)"
+	log "building arm64 media directories (hantro, rga, vim2m, vb2, v4l2-core)"
 	kmake -s modules_prepare
 	kmake W=1 drivers/media/common/videobuf2/ drivers/media/v4l2-core/ \
-		drivers/media/platform/verisilicon/ drivers/media/platform/rockchip/rga/
+		drivers/media/platform/verisilicon/ drivers/media/platform/rockchip/rga/ \
+		drivers/media/test-drivers/
 else
 	log "building $kind kernel and modules in $out"
 	with_progress "$out" kmake -s bzImage modules

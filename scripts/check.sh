@@ -175,12 +175,11 @@ docs_warnings() { # OUTFILE
 }
 
 # Everything builds for x86 (hantro and rga with COMPILE_TEST); the arm64
-# tree builds the Rockchip drivers, their real targets.
+# tree builds the Rockchip drivers, their real targets, and every media file
+# of the series with lockdep and V4L2 advanced debug on.
 x86_objs=("${objs[@]}") arm_objs=()
 for o in "${objs[@]}"; do
-	case "$o" in
-	drivers/media/platform/verisilicon/*|drivers/media/platform/rockchip/*) arm_objs+=("$o") ;;
-	esac
+	case "$o" in drivers/media/*) arm_objs+=("$o") ;; esac
 done
 
 # Bisectability: the base and then every patch build, in one build tree.
