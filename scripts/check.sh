@@ -207,7 +207,7 @@ step "sparse + W=1 at base, x86 (${#x86_objs[@]} files)" base_warnings x86 "${x8
 step "kernel-doc -Wall at base" kdoc_warnings "$logs/kdoc-base"
 [ ${#docdirs[@]} -gt 0 ] &&
 	step "htmldocs at base (${docdirs[*]})" docs_warnings "$logs/docs-base"
-step "arm64 build at base (hantro, rga)" "$S/build.sh" arm64
+step "arm64 build at base (media dirs, lockdep, ADV_DEBUG)" "$S/build.sh" arm64
 step "sparse + W=1 at base, arm64 (${#arm_objs[@]} files)" base_warnings arm64 "${arm_objs[@]}"
 for i in "${!commits[@]}"; do
 	c=${commits[$i]}
