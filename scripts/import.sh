@@ -33,13 +33,24 @@ if "${git[@]}" rev-parse -q --verify "refs/heads/$branch" >/dev/null &&
 	done
 fi
 
-"${git[@]}" checkout -q -B "$branch" "$BASE_TAG"
+# Apply on a branch of its own; the series branch moves only when every
+# patch applied, so a failed import leaves it as it was.
+old_head=$("${git[@]}" rev-parse -q --verify "refs/heads/$branch" || true)
+"${git[@]}" checkout -q -B "$branch-import" "$BASE_TAG"
 for p in "${series[@]}"; do
 	if ! out=$("${git[@]}" am -q --keep-cr "$p" 2>&1); then
 		"${git[@]}" am --abort >/dev/null 2>&1 || true
-		files=$(printf '%s\n' "$out" | sed -n 's/^error: \(patch failed: \|\)\([^:]*\):.*/\2/p' | sort -u | tr '\n' ' ')
-		die "$(basename "$p") does not apply on $BASE_TAG" \
-		    "files: ${files:-see below}" "$(printf '%s\n' "$out" | head -n 5)"
+		if [ -n "$old_head" ]; then
+			"${git[@]}" checkout -q "$branch"
+		else
+			"${git[@]}" checkout -q --detach "$BASE_TAG"
+		fi
+		"${git[@]}" branch -q -D "$branch-import"
+		files=$(printf '%s\n' "$out" | sed -n 's/^error: \(patch failed: \|corrupt patch at\|\)\([^:]*\):.*/\2/p' | sort -u | tr '\n' ' ')
+		die "$(basename "$p") does not apply on $BASE_TAG (branch $branch left as it was)" \
+		    "files: ${files:-see below}" "$(printf '%s\n' "$out" | grep -v '^hint:' | head -n 5)"
 	fi
 done
+"${git[@]}" checkout -q -B "$branch"
+"${git[@]}" branch -q -D "$branch-import"
 log "applied ${#series[@]} patches on $BASE_TAG: branch $branch in $TREE"

@@ -138,10 +138,13 @@ papt_update() {
 	if [ -z "$(find "$stamp" -mmin -360 2>/dev/null)" ]; then
 		log "updating the private apt lists (trixie, trixie-backports, sid, experimental from $archive)"
 		# shellcheck disable=SC2046
-		apt-get $(papt_opts) -q update >"$PAPT/update.log" 2>&1 ||
-			die "apt-get update on the private lists failed: $(grep -m1 -E '^(E|Err):' "$PAPT/update.log")" \
+		# apt-get update exits 0 when it cannot fetch: read its log too.
+		if ! apt-get $(papt_opts) -q update >"$PAPT/update.log" 2>&1 ||
+		   grep -q '^Err:' "$PAPT/update.log"; then
+			die "apt-get update on the private lists failed: $(grep -m1 -A1 -E '^(E|Err):' "$PAPT/update.log" | tr -s ' \n' ' ')" \
 			    "Is $archive reachable from here? (full log: $PAPT/update.log)" \
 			    "The archive comes from this machine's apt sources; WB_DEBIAN_ARCHIVE=URI overrides it."
+		fi
 		touch "$stamp"
 	fi
 }
