@@ -32,8 +32,11 @@ sed -i "s/^Date: .*/$last_date/" "$tmp/0000-cover-letter.patch"
 
 # Recipients as scripts/get_maintainer.pl gives them: maintainers and
 # reviewers in To:, lists in Cc:; the cover letter goes to all of them.
+# MAINTAINERS as the series leaves it, whatever the tree has checked out.
+"${git[@]}" show "$branch:MAINTAINERS" > "$tmp/.MAINTAINERS"
 recipients() { # PATCH... -> "To: ...\nCc: ..." folded as mail headers
-	local gm=(./scripts/get_maintainer.pl --no-rolestats --no-git --no-git-fallback)
+	local gm=(./scripts/get_maintainer.pl --mpath "$tmp/.MAINTAINERS"
+		  --no-rolestats --no-git --no-git-fallback)
 	(cd "$TREE" &&
 	 echo "To: $("${gm[@]}" --no-l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold &&
 	 echo "Cc: $("${gm[@]}" --no-m --no-r --l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold)
