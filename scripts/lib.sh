@@ -75,7 +75,7 @@ debian_archive() {
 	codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 	uri=$( {
 		awk -v rel="$codename" '
-		function flush(  n, i, u) {
+		function flush(  i, u) {
 			if (types ~ / deb( |$)/ && enabled != "no" &&
 			    (suites " ") ~ (" (" rel "|stable) "))
 				for (i = 1; i <= split(uris, u, " "); i++) print u[i]
