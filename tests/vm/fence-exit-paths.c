@@ -12,12 +12,14 @@
  *
  * Complements the series' kselftest (vb2_release_fence_test), which covers
  * STREAMOFF(CAPTURE) and close() with two jobs, udmabuf imports with a
- * foreign READ fence, ordering, bounded fence counts and fail-nth. Here:
+ * foreign READ fence, ordering, bounded fence counts and fail-nth. The
+ * cases that fit the kselftest moved to
+ * tools/testing/selftests/media_tests/vb2_release_fence_test.c:
  * STREAMOFF(OUTPUT), STREAMOFF(CAPTURE) followed by a restart, close() with
  * starved and doubly exported buffers, SIGKILL of the producer process,
- * REQBUFS(0)/VIDIOC_REMOVE_BUFS, a context queued behind another one,
- * module unload with exports held, and a foreign WRITE fence that never
- * signals on an MMAP export.
+ * REQBUFS(0)/VIDIOC_REMOVE_BUFS and a context queued behind another one.
+ * Here remain module unload with exports held, and a foreign WRITE fence
+ * that never signals on an MMAP export.
  *
  * Static build for the guest (see tests/vm/faults.sh):
  *   gcc -O2 -Wall -Wextra -static -I$CACHE/selftest/usr/include \
@@ -31,7 +33,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,12 +40,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 
 #include <linux/dma-buf.h>
 #include <linux/sync_file.h>
@@ -318,11 +316,6 @@ static int dqbuf_wait(struct m2m *m, __u32 type, int timeout_ms,
 static int streamon(struct m2m *m, __u32 type)
 {
 	return xioctl(m->fd, VIDIOC_STREAMON, &type);
-}
-
-static int streamoff(struct m2m *m, __u32 type)
-{
-	return xioctl(m->fd, VIDIOC_STREAMOFF, &type);
 }
 
 static int sync_file(int dmabuf, __u32 flags)
@@ -623,307 +616,6 @@ FIXTURE_TEARDOWN(exit)
 	m2m_close(&self->m);
 	for (i = 0; i < NBUF; i++)
 		close_fd(&self->sync_fd[i]);
-}
-
-/*
- * STREAMOFF(OUTPUT) while job 0 runs and jobs 1 and 2 wait. Their OUTPUT
- * buffers are returned, so no job will ever write CAPTURE 1 and 2, which
- * stay queued: their fences must not stay pending until userspace happens
- * to queue OUTPUT again (a consumer would block on them for as long).
- * Streaming OUTPUT again then gives those buffers new jobs.
- */
-TEST_F_TIMEOUT(exit, streamoff_output_mid_job, 120)
-{
-	struct m2m *m = &self->m;
-	unsigned int i, idx;
-	__u64 t0;
-
-	queue_jobs(_metadata, m, 3, 3, self->sync_fd);
-	t0 = now_ns();
-	ASSERT_EQ(0, streamoff(m, m->out_type));
-	TH_LOG("STREAMOFF(OUTPUT) took %lld ms", ms_since(t0));
-	check_ended(_metadata, m, self->sync_fd, 3, "STREAMOFF(OUTPUT)");
-
-	/* CAPTURE 0 was completed; 1 and 2 are still queued */
-	ASSERT_EQ(0, dqbuf_wait(m, m->cap_type, SLACK_MS, &idx));
-	EXPECT_EQ(0U, idx);
-	ASSERT_EQ(0, streamon(m, m->out_type));
-	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, qbuf(m, m->out_type, i));
-	for (i = 1; i < 3; i++) {
-		ASSERT_EQ(0, dqbuf_wait(m, m->cap_type, 2 * JOB_MS + SLACK_MS,
-					&idx));
-		EXPECT_EQ(i, idx);
-	}
-	EXPECT_EQ(0, vb2_pending_anywhere());
-}
-
-/*
- * STREAMOFF(CAPTURE) with three jobs committed and a fourth CAPTURE buffer
- * starved, then a restart of CAPTURE: OUTPUT 1 and 2 are still queued and
- * pair with new CAPTURE buffers; the buffers cancelled before get fresh
- * fences, on the same per-buffer fence context with a higher seqno.
- */
-TEST_F_TIMEOUT(exit, streamoff_capture_then_restart, 120)
-{
-	struct m2m *m = &self->m;
-	struct resv_desc before, after;
-	unsigned int i, idx;
-	int sync_fd;
-
-	queue_jobs(_metadata, m, 4, 3, self->sync_fd);
-	ASSERT_EQ(0, bufinfo_fd(m->cap_buf[1], &before));
-	ASSERT_EQ(1U, before.vb2_pending);
-
-	ASSERT_EQ(0, streamoff(m, m->cap_type));
-	check_ended(_metadata, m, self->sync_fd, 3, "STREAMOFF(CAPTURE)");
-
-	ASSERT_EQ(0, streamon(m, m->cap_type));
-	ASSERT_EQ(0, qbuf(m, m->cap_type, 1));
-	ASSERT_EQ(0, qbuf(m, m->cap_type, 2));
-	/* buffer 1 pairs with OUTPUT 1: a new fence of the same context */
-	sync_fd = pending_sync_file(m->cap_buf[1]);
-	ASSERT_LE(0, sync_fd);
-	ASSERT_EQ(0, bufinfo_fd(m->cap_buf[1], &after));
-	EXPECT_EQ(1U, after.vb2_pending);
-	EXPECT_EQ(before.ctx, after.ctx);
-	EXPECT_LT(before.seqno, after.seqno);
-	/* the old fence was replaced, not kept next to the new one */
-	EXPECT_EQ(1U, after.fences);
-	TH_LOG("CAPTURE 1: fence %llu:%llu cancelled, %llu:%llu after restart",
-	       before.ctx, before.seqno, after.ctx, after.seqno);
-
-	for (i = 1; i < 3; i++) {
-		ASSERT_EQ(0, dqbuf_wait(m, m->cap_type, 2 * JOB_MS + SLACK_MS,
-					&idx));
-		EXPECT_EQ(i, idx);
-	}
-	EXPECT_EQ(1, fence_status(sync_fd));
-	close(sync_fd);
-	EXPECT_EQ(0, vb2_pending_anywhere());
-}
-
-/*
- * close() of the video fd with three jobs committed, a starved CAPTURE
- * buffer and a second export of a fenced plane made after QBUF. The
- * dma-bufs outlive the queue: still listed in debugfs, idle, and their
- * memory still mappable.
- */
-TEST_F_TIMEOUT(exit, close_with_exports_held, 120)
-{
-	struct m2m *m = &self->m;
-	struct resv_desc d;
-	int extra, i;
-	__u64 t0;
-
-	queue_jobs(_metadata, m, 4, 3, self->sync_fd);
-	extra = expbuf(m, m->cap_type, 1);
-	ASSERT_LE(0, extra);
-	ASSERT_FALSE(ready(extra, POLLIN));
-
-	t0 = now_ns();
-	close_fd(&m->fd);
-	TH_LOG("close() took %lld ms", ms_since(t0));
-	check_ended(_metadata, m, self->sync_fd, 3, "close()");
-
-	for (i = 0; i <= NBUF; i++) {
-		int fd = i < NBUF ? m->cap_buf[i] : extra;
-		struct dma_buf_sync sync = {
-			.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
-		};
-		unsigned char *p;
-
-		ASSERT_EQ(0, bufinfo_fd(fd, &d));
-		EXPECT_GE(1U, d.fences);
-		EXPECT_EQ(0U, d.vb2_pending);
-		EXPECT_TRUE(ready(fd, POLLIN | POLLOUT));
-		/* CPU access to a plane whose queue is gone */
-		p = mmap(NULL, m->sizeimage, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, fd, 0);
-		ASSERT_NE(MAP_FAILED, p);
-		EXPECT_EQ(0, xioctl(fd, DMA_BUF_IOCTL_SYNC, &sync));
-		p[0] = p[m->sizeimage - 1] + 1;
-		sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
-		EXPECT_EQ(0, xioctl(fd, DMA_BUF_IOCTL_SYNC, &sync));
-		munmap(p, m->sizeimage);
-	}
-	close(extra);
-}
-
-/*
- * The producer is another process and dies from SIGKILL while the
- * consumer is blocked in poll(POLLIN) on the dma-buf of a waiting job: the
- * kernel closes the producer's video fd, which must wake the consumer, and
- * the consumer's sync_file must report that the frame was not produced.
- */
-TEST_F_TIMEOUT(exit, sigkill_producer_wakes_consumer, 120)
-{
-	struct m2m *m = &self->m;
-	int go[2], status, st;
-	pid_t producer, killer;
-	__u64 t_poll;
-	long long woke_ms;
-	char c;
-
-	ASSERT_EQ(0, pipe(go));
-	producer = fork();
-	ASSERT_LE(0, producer);
-	if (!producer) {
-		/*
-		 * Die with the test: a failed assertion must not leave the
-		 * producer holding the video fd and the harness's output.
-		 */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() == 1)
-			_exit(1);
-		close(go[0]);
-		/* the fences are committed by these QBUFs in the producer */
-		if (streamon(m, m->out_type) || streamon(m, m->cap_type) ||
-		    qbuf(m, m->cap_type, 0) || qbuf(m, m->cap_type, 1) ||
-		    qbuf(m, m->out_type, 0) || qbuf(m, m->out_type, 1))
-			_exit(1);
-		if (write(go[1], "q", 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(go[1]);
-	/* the producer must hold the only reference to the video file */
-	close_fd(&m->fd);
-	ASSERT_EQ(1, read(go[0], &c, 1));
-	close(go[0]);
-
-	self->sync_fd[0] = pending_sync_file(m->cap_buf[0]);
-	ASSERT_LE(0, self->sync_fd[0]);
-	self->sync_fd[1] = pending_sync_file(m->cap_buf[1]);
-	ASSERT_LE(0, self->sync_fd[1]);
-
-	killer = fork();
-	ASSERT_LE(0, killer);
-	if (!killer) {
-		usleep(200 * 1000);
-		kill(producer, SIGKILL);
-		_exit(0);
-	}
-
-	/* blocks until the producer's death cancels the waiting job */
-	t_poll = now_ns();
-	st = wait_fd(m->cap_buf[1], POLLIN, JOB_MS + SLACK_MS);
-	woke_ms = ms_since(t_poll);
-	ASSERT_EQ(1, st) {
-		TH_LOG("consumer not woken %lld ms after SIGKILL", woke_ms);
-	}
-	ASSERT_EQ(producer, waitpid(producer, &status, 0));
-	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-	ASSERT_EQ(killer, waitpid(killer, &status, 0));
-	/* it was blocked until the kill, not woken by something else */
-	EXPECT_LE(150, woke_ms);
-
-	st = fence_status(self->sync_fd[1]);
-	EXPECT_TRUE(is_cancel_error(st));
-	EXPECT_EQ(1, fence_status(self->sync_fd[0]));
-	EXPECT_TRUE(ready(m->cap_buf[0], POLLIN | POLLOUT));
-	EXPECT_EQ(0, vb2_pending_anywhere());
-	TH_LOG("consumer woke %lld ms into poll(): waiting job %s, running job %s",
-	       woke_ms, status_str(st),
-	       status_str(fence_status(self->sync_fd[0])));
-}
-
-/*
- * REQBUFS(0) and VIDIOC_REMOVE_BUFS cannot free a buffer while it is queued
- * (EBUSY; vim2m has no REMOVE_BUFS at all: ENOTTY), and must leave its
- * fence alone. After STREAMOFF, REQBUFS(0) orphans the exported planes:
- * they stay idle and never get a fence of the new buffers' jobs.
- */
-TEST_F_TIMEOUT(exit, reqbufs0_orphans_exports, 120)
-{
-	struct v4l2_remove_buffers rm = { .index = 1, .count = 1 };
-	struct m2m *m = &self->m;
-	struct resv_desc d[2];
-	int fresh, sync_fd, ret, i;
-	unsigned int idx;
-
-	queue_jobs(_metadata, m, 2, 2, self->sync_fd);
-
-	rm.type = m->cap_type;
-	ret = xioctl(m->fd, VIDIOC_REMOVE_BUFS, &rm);
-	EXPECT_TRUE(ret == -ENOTTY || ret == -EBUSY) {
-		TH_LOG("REMOVE_BUFS of a queued buffer: %d", ret);
-	}
-	TH_LOG("VIDIOC_REMOVE_BUFS of fenced CAPTURE 1: %s",
-	       ret == -ENOTTY ? "not supported (ENOTTY)" : strerror(-ret));
-	EXPECT_EQ(-EBUSY, reqbufs(m, m->cap_type, 0));
-	EXPECT_EQ(0, fence_status(self->sync_fd[1]));
-
-	ASSERT_EQ(0, streamoff(m, m->cap_type));
-	check_ended(_metadata, m, self->sync_fd, 2, "STREAMOFF(CAPTURE)");
-	ASSERT_EQ(0, reqbufs(m, m->cap_type, 0));
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, bufinfo_fd(m->cap_buf[i], &d[i]));
-		EXPECT_EQ(0U, d[i].vb2_pending);
-	}
-
-	/* New buffers: OUTPUT 1 is still queued and pairs with CAPTURE 0 */
-	ASSERT_EQ(0, reqbufs(m, m->cap_type, NBUF));
-	fresh = expbuf(m, m->cap_type, 0);
-	ASSERT_LE(0, fresh);
-	ASSERT_EQ(0, streamon(m, m->cap_type));
-	ASSERT_EQ(0, qbuf(m, m->cap_type, 0));
-	sync_fd = pending_sync_file(fresh);
-	ASSERT_LE(0, sync_fd);
-	for (i = 0; i < 2; i++) {
-		struct resv_desc now;
-
-		EXPECT_TRUE(ready(m->cap_buf[i], POLLIN | POLLOUT));
-		ASSERT_EQ(0, bufinfo_fd(m->cap_buf[i], &now));
-		EXPECT_EQ(d[i].fences, now.fences);
-		EXPECT_EQ(0U, now.vb2_pending);
-	}
-	ASSERT_EQ(0, dqbuf_wait(m, m->cap_type, JOB_MS + SLACK_MS, &idx));
-	EXPECT_EQ(1, fence_status(sync_fd));
-	close(sync_fd);
-	close(fresh);
-	EXPECT_EQ(0, vb2_pending_anywhere());
-}
-
-/*
- * Two contexts share the device. A's first job runs; B's jobs are committed
- * (fenced) but wait in the m2m job queue. Closing B must cancel its jobs at
- * once, without waiting for A's job: B's fences carry an error while A's
- * is still pending. Closing A then goes through job_abort, and vim2m
- * finishes the running job.
- */
-TEST_F_TIMEOUT(exit, close_context_queued_behind_another, 120)
-{
-	struct m2m *a = &self->m, b;
-	int b_sync[2], i, st;
-	__u64 t0;
-
-	m2m_init(&b);
-	/* B is set up first: A's job must still run when B is closed */
-	ASSERT_EQ(0, m2m_open(&b, 10));
-	ASSERT_EQ(0, set_job_ms(a, 2 * JOB_MS));
-	queue_jobs(_metadata, a, 2, 2, self->sync_fd);
-	queue_jobs(_metadata, &b, 2, 2, b_sync);
-
-	t0 = now_ns();
-	close_fd(&b.fd);
-	TH_LOG("close(B) took %lld ms", ms_since(t0));
-	for (i = 0; i < 2; i++) {
-		st = fence_status(b_sync[i]);
-		EXPECT_TRUE(is_cancel_error(st)) {
-			TH_LOG("B job %d fence %s", i, status_str(st));
-		}
-		close(b_sync[i]);
-	}
-	/* B was cancelled without waiting for A's running job */
-	EXPECT_EQ(0, fence_status(self->sync_fd[0]));
-	m2m_close(&b);
-
-	t0 = now_ns();
-	close_fd(&a->fd);
-	TH_LOG("close(A) while running took %lld ms", ms_since(t0));
-	check_ended(_metadata, a, self->sync_fd, 2, "close(A)");
 }
 
 static int delete_module(const char *name)
