@@ -3,7 +3,8 @@
 # Build the workbench's guest programs (tests/vm/*.c, tools/*.c) as static
 # binaries into $CACHE/programs, against the series tree's uapi headers
 # (installed by scripts/selftest.sh), the tree's kselftest harness and
-# Debian's libdrm.
+# Debian's libdrm. Their shared helpers, tools/v4l2-m2m-util.h, are included
+# by a path relative to each source file: no -I for them.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_tree

@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -47,21 +48,17 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/dma-buf.h>
-#include <linux/sync_file.h>
 #include <linux/videodev2.h>
 
+#include "v4l2-m2m-util.h"
 #include "fence-tools.h"
 
-/* vim2m's private control: how long a job takes */
-#define VIM2M_CID_TRANS_TIME_MSEC	(V4L2_CID_USER_BASE + 0x1000)
 #define MAX_BUF		64
 #define MAX_CTX		64
 #define BUFINFO		"/sys/kernel/debug/dma_buf/bufinfo"
@@ -241,36 +238,15 @@ struct m2m {
 	int dmabuf[MAX_BUF][VIDEO_MAX_PLANES];
 };
 
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int ret;
-
-	do
-		ret = ioctl(fd, req, arg);
-	while (ret < 0 && errno == EINTR);
-	return ret;
-}
-
 static void set_format(struct m2m *m, unsigned int type)
 {
-	struct v4l2_format f = { .type = type };
+	struct v4l2_format f;
 
-	if (V4L2_TYPE_IS_MULTIPLANAR(type)) {
-		f.fmt.pix_mp.width = width;
-		f.fmt.pix_mp.height = height;
-		f.fmt.pix_mp.pixelformat = V4L2_PIX_FMT_RGB565;
-		f.fmt.pix_mp.num_planes = 1;
-	} else {
-		f.fmt.pix.width = width;
-		f.fmt.pix.height = height;
-		f.fmt.pix.pixelformat = V4L2_PIX_FMT_RGB565;
-	}
-	if (xioctl(m->fd, VIDIOC_S_FMT, &f))
+	if (v4l2_set_fmt(m->fd, type, V4L2_PIX_FMT_RGB565, width, height,
+			 &f))
 		die("VIDIOC_S_FMT");
 	if (V4L2_TYPE_IS_OUTPUT(type))
-		m->out_size = V4L2_TYPE_IS_MULTIPLANAR(type) ?
-			      f.fmt.pix_mp.plane_fmt[0].sizeimage :
-			      f.fmt.pix.sizeimage;
+		m->out_size = v4l2_sizeimage(&f);
 	else
 		m->planes = V4L2_TYPE_IS_MULTIPLANAR(type) ?
 			    f.fmt.pix_mp.num_planes : 1;
@@ -284,56 +260,43 @@ static void set_format(struct m2m *m, unsigned int type)
 static void m2m_open(struct m2m *m, unsigned int nbuf, int flags)
 {
 	struct v4l2_capability caps;
-	struct v4l2_control ctrl = {
-		.id = VIM2M_CID_TRANS_TIME_MSEC, .value = job_ms,
-	};
 	unsigned int i, p, t;
+	bool mplane;
+	int ret;
 
 	memset(m, 0, sizeof(*m));
 	m->fd = open(dev_path, O_RDWR | flags);
 	if (m->fd < 0)
 		die(dev_path);
-	if (xioctl(m->fd, VIDIOC_QUERYCAP, &caps))
+	ret = m2m_querycap(m->fd, &caps, &mplane);
+	if (ret && ret != -ENODEV)
 		die("VIDIOC_QUERYCAP");
-	if (strcmp((char *)caps.driver, "vim2m"))
+	if (ret || strcmp((char *)caps.driver, "vim2m"))
 		fail("the device is not vim2m");
-	if (caps.device_caps & V4L2_CAP_VIDEO_M2M_MPLANE) {
-		m->cap = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
-		m->out = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;
-	} else {
-		m->cap = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-		m->out = V4L2_BUF_TYPE_VIDEO_OUTPUT;
-	}
-	if (xioctl(m->fd, VIDIOC_S_CTRL, &ctrl))
+	m->cap = m2m_buf_type(mplane, true);
+	m->out = m2m_buf_type(mplane, false);
+	if (vim2m_set_job_ms(m->fd, job_ms))
 		die("setting vim2m's transaction time");
 	set_format(m, m->out);
 	set_format(m, m->cap);
 	for (t = 0; t < 2; t++) {
-		struct v4l2_requestbuffers rb = {
-			.count = nbuf, .type = t ? m->cap : m->out,
-			.memory = V4L2_MEMORY_MMAP,
-		};
-
-		if (xioctl(m->fd, VIDIOC_REQBUFS, &rb))
+		ret = v4l2_reqbufs(m->fd, t ? m->cap : m->out, nbuf);
+		if (ret < 0)
 			die("VIDIOC_REQBUFS");
-		if (rb.count < nbuf)
+		if ((unsigned int)ret < nbuf)
 			fail("the driver gave fewer buffers than asked");
 	}
 	m->nbuf = nbuf;
 	for (i = 0; i < nbuf; i++) {
 		for (p = 0; p < m->planes; p++) {
-			struct v4l2_exportbuffer eb = {
-				.type = m->cap, .index = i, .plane = p,
-				.flags = O_RDONLY | O_CLOEXEC,
-			};
-
-			if (xioctl(m->fd, VIDIOC_EXPBUF, &eb))
+			ret = v4l2_expbuf(m->fd, m->cap, i, p,
+					  O_RDONLY | O_CLOEXEC);
+			if (ret < 0)
 				die("VIDIOC_EXPBUF");
-			m->dmabuf[i][p] = eb.fd;
+			m->dmabuf[i][p] = ret;
 		}
 	}
-	if (xioctl(m->fd, VIDIOC_STREAMON, &m->out) ||
-	    xioctl(m->fd, VIDIOC_STREAMON, &m->cap))
+	if (v4l2_streamon(m->fd, m->out) || v4l2_streamon(m->fd, m->cap))
 		die("VIDIOC_STREAMON");
 }
 
@@ -349,51 +312,27 @@ static void m2m_close(struct m2m *m)
 
 static void qbuf(struct m2m *m, unsigned int type, unsigned int index)
 {
-	struct v4l2_plane planes[VIDEO_MAX_PLANES] = {};
-	struct v4l2_buffer b = {
-		.type = type, .index = index, .memory = V4L2_MEMORY_MMAP,
-	};
-
-	if (V4L2_TYPE_IS_MULTIPLANAR(type)) {
-		b.m.planes = planes;
-		b.length = VIDEO_MAX_PLANES;
-	}
-	if (V4L2_TYPE_IS_OUTPUT(type)) {
-		if (V4L2_TYPE_IS_MULTIPLANAR(type))
-			planes[0].bytesused = m->out_size;
-		else
-			b.bytesused = m->out_size;
-	}
-	if (xioctl(m->fd, VIDIOC_QBUF, &b))
+	if (v4l2_qbuf(m->fd, type, index,
+		      V4L2_TYPE_IS_OUTPUT(type) ? m->out_size : 0))
 		die("VIDIOC_QBUF");
 }
 
 /* Returns the index, or -1 if nothing is ready on a non-blocking fd. */
 static int dqbuf(struct m2m *m, unsigned int type)
 {
-	struct v4l2_plane planes[VIDEO_MAX_PLANES] = {};
-	struct v4l2_buffer b = { .type = type, .memory = V4L2_MEMORY_MMAP };
+	int ret = v4l2_dqbuf(m->fd, type, NULL);
 
-	if (V4L2_TYPE_IS_MULTIPLANAR(type)) {
-		b.m.planes = planes;
-		b.length = VIDEO_MAX_PLANES;
-	}
-	if (xioctl(m->fd, VIDIOC_DQBUF, &b)) {
-		if (errno == EAGAIN)
-			return -1;
+	if (ret == -EAGAIN)
+		return -1;
+	if (ret < 0)
 		die("VIDIOC_DQBUF");
-	}
-	return b.index;
+	return ret;
 }
 
 static void wait_fd(int fd, const char *what)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int ret;
+	int ret = poll_fd(fd, POLLIN, 5000);
 
-	do
-		ret = poll(&p, 1, 5000);
-	while (ret < 0 && errno == EINTR);
 	if (ret < 0)
 		die("poll");
 	if (!ret) {
@@ -799,10 +738,8 @@ static void bench_wake(void)
 	       samples, job_ms);
 	for (k = 0; k < total; k++) {
 		unsigned int b = k % dev.nbuf;
-		struct dma_buf_export_sync_file ex = {
-			.flags = DMA_BUF_SYNC_READ,
-		};
 		struct sample *s = &w[k];
+		int sync_fd;
 
 		set_mode(mode_of(k));
 		s->slot = slot(mode_of(k));
@@ -826,12 +763,13 @@ static void bench_wake(void)
 			dqbuf(&dev, dev.out);
 			break;
 		default:
-			if (ioctl(dev.dmabuf[b][0],
-				  DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &ex))
+			sync_fd = dmabuf_export_sync_file(dev.dmabuf[b][0],
+							  DMA_BUF_SYNC_READ);
+			if (sync_fd < 0)
 				die("DMA_BUF_IOCTL_EXPORT_SYNC_FILE");
-			wait_fd(ex.fd, "the sync_file");
+			wait_fd(sync_fd, "the sync_file");
 			s->woke = now_ms();
-			close(ex.fd);
+			close(sync_fd);
 			finish_job(&dev);
 			break;
 		}
@@ -1301,6 +1239,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+	static char vim2m_path[PATH_MAX];
 	int opt, orig;
 	const char *cmd;
 
@@ -1353,9 +1292,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!dev_path) {
-		dev_path = find_vim2m();
-		if (!dev_path)
+		if (find_vim2m(vim2m_path, sizeof(vim2m_path), NULL))
 			fail("no vim2m device found: modprobe vim2m");
+		dev_path = vim2m_path;
 	}
 	orig = read_param();
 	modes_init();

@@ -26,27 +26,22 @@
  *                       [-o file.csv]
  */
 #define _GNU_SOURCE
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <linux/dma-buf.h>
-#include <linux/sync_file.h>
 #include <linux/videodev2.h>
 
+#include "v4l2-m2m-util.h"
 #include "fence-tools.h"
 
-/* vim2m's private control: how long a job takes */
-#define VIM2M_CID_TRANS_TIME_MSEC	(V4L2_CID_USER_BASE + 0x1000)
 #define NBUF 2
 
 static int video_fd;
@@ -65,87 +60,54 @@ static void fail(const char *msg)
 	exit(2);
 }
 
-static int xioctl(unsigned long req, void *arg)
-{
-	int ret;
-
-	do
-		ret = ioctl(video_fd, req, arg);
-	while (ret < 0 && errno == EINTR);
-	return ret;
-}
-
 static void setup_queue(unsigned int type)
 {
-	struct v4l2_requestbuffers rb = {
-		.count = NBUF, .type = type, .memory = V4L2_MEMORY_MMAP,
-	};
+	int ret = v4l2_reqbufs(video_fd, type, NBUF);
 
-	if (xioctl(VIDIOC_REQBUFS, &rb))
+	if (ret < 0)
 		die("VIDIOC_REQBUFS");
-	if (rb.count < NBUF)
+	if (ret < NBUF)
 		fail("the driver gave fewer buffers than asked");
 }
 
 static int export_plane(unsigned int type, unsigned int index)
 {
-	struct v4l2_exportbuffer eb = {
-		.type = type, .index = index, .flags = O_RDONLY | O_CLOEXEC,
-	};
+	int fd = v4l2_expbuf(video_fd, type, index, 0, O_RDONLY | O_CLOEXEC);
 
-	if (xioctl(VIDIOC_EXPBUF, &eb))
+	if (fd < 0)
 		die("VIDIOC_EXPBUF (does the driver support dma-buf export?)");
-	return eb.fd;
+	return fd;
 }
 
+/* OUTPUT buffers go in full: bytesused is their length */
 static void queue(unsigned int type, unsigned int index)
 {
-	struct v4l2_plane planes[VIDEO_MAX_PLANES] = {};
-	struct v4l2_buffer b = {
-		.type = type, .index = index, .memory = V4L2_MEMORY_MMAP,
-	};
+	__u32 len = 0;
 
-	if (V4L2_TYPE_IS_MULTIPLANAR(type)) {
-		b.m.planes = planes;
-		b.length = VIDEO_MAX_PLANES;
-	}
-	if (xioctl(VIDIOC_QUERYBUF, &b))
+	if (V4L2_TYPE_IS_OUTPUT(type) &&
+	    v4l2_querybuf(video_fd, type, index, &len, NULL))
 		die("VIDIOC_QUERYBUF");
-	if (V4L2_TYPE_IS_OUTPUT(type)) {
-		if (V4L2_TYPE_IS_MULTIPLANAR(type))
-			planes[0].bytesused = planes[0].length;
-		else
-			b.bytesused = b.length;
-	}
-	if (xioctl(VIDIOC_QBUF, &b))
+	if (v4l2_qbuf(video_fd, type, index, len))
 		die("VIDIOC_QBUF");
 }
 
 static void dequeue(unsigned int type)
 {
-	struct v4l2_plane planes[VIDEO_MAX_PLANES] = {};
-	struct v4l2_buffer b = { .type = type, .memory = V4L2_MEMORY_MMAP };
-
-	if (V4L2_TYPE_IS_MULTIPLANAR(type)) {
-		b.m.planes = planes;
-		b.length = VIDEO_MAX_PLANES;
-	}
-	if (xioctl(VIDIOC_DQBUF, &b))
+	if (v4l2_dqbuf(video_fd, type, NULL) < 0)
 		die("VIDIOC_DQBUF");
 }
 
 /* Status of the WRITE fences in a dma-buf: 1 signalled, 0 pending, <0 error */
 static int export_fence(int dmabuf, int *sync_fd)
 {
-	struct dma_buf_export_sync_file ex = { .flags = DMA_BUF_SYNC_READ };
-	struct sync_file_info info = {};
+	__s32 status;
 
-	if (ioctl(dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &ex))
+	*sync_fd = dmabuf_export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
+	if (*sync_fd < 0)
 		die("DMA_BUF_IOCTL_EXPORT_SYNC_FILE");
-	if (ioctl(ex.fd, SYNC_IOC_FILE_INFO, &info))
+	if (sync_file_info(*sync_fd, &status, NULL, 0) < 0)
 		die("SYNC_IOC_FILE_INFO");
-	*sync_fd = ex.fd;
-	return info.status;
+	return status;
 }
 
 /* One frame as seen from userspace and, with -o, from the kernel. */
@@ -377,9 +339,11 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *dev = NULL, *csv = NULL;
-	int frames = 5, job_ms = 100, real = 0, early = 0, opt, i;
+	int frames = 5, job_ms = 100, real = 0, early = 0, opt, i, ret;
 	int tracing = 0, kernel_events = 0;
+	static char vim2m_path[PATH_MAX];
 	struct v4l2_capability caps;
+	bool mplane;
 	int cap_dmabuf[NBUF];
 	struct frame *fr;
 
@@ -401,9 +365,9 @@ int main(int argc, char **argv)
 	if (frames < 1 || job_ms < 1)
 		fail("-n and -t need positive numbers");
 	if (!dev) {
-		dev = find_vim2m();
-		if (!dev)
+		if (find_vim2m(vim2m_path, sizeof(vim2m_path), NULL))
 			fail("no vim2m device found: modprobe vim2m, or give -d /dev/videoN");
+		dev = vim2m_path;
 	}
 	fr = calloc(frames, sizeof(*fr));
 	if (!fr)
@@ -411,35 +375,25 @@ int main(int argc, char **argv)
 	video_fd = open(dev, O_RDWR);
 	if (video_fd < 0)
 		die(dev);
-	if (xioctl(VIDIOC_QUERYCAP, &caps)) {
-		if (errno == ENOTTY)
-			fail("not a V4L2 device (VIDIOC_QUERYCAP: not supported)");
-		die("VIDIOC_QUERYCAP");
-	}
-	if (caps.device_caps & V4L2_CAP_VIDEO_M2M_MPLANE) {
-		cap_type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
-		out_type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;
-	} else if (caps.device_caps & V4L2_CAP_VIDEO_M2M) {
-		cap_type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-		out_type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
-	} else {
+	ret = m2m_querycap(video_fd, &caps, &mplane);
+	if (ret == -ENOTTY)
+		fail("not a V4L2 device (VIDIOC_QUERYCAP: not supported)");
+	if (ret == -ENODEV)
 		fail("not a mem2mem device (no V4L2_CAP_VIDEO_M2M)");
-	}
-	if (!strcmp((char *)caps.driver, "vim2m")) {
-		struct v4l2_control ctrl = {
-			.id = VIM2M_CID_TRANS_TIME_MSEC, .value = job_ms,
-		};
-
-		if (xioctl(VIDIOC_S_CTRL, &ctrl))
-			die("setting vim2m's transaction time");
-	}
+	if (ret)
+		die("VIDIOC_QUERYCAP");
+	cap_type = m2m_buf_type(mplane, true);
+	out_type = m2m_buf_type(mplane, false);
+	if (!strcmp((char *)caps.driver, "vim2m") &&
+	    vim2m_set_job_ms(video_fd, job_ms))
+		die("setting vim2m's transaction time");
 
 	setup_queue(out_type);
 	setup_queue(cap_type);
 	for (i = 0; i < NBUF; i++)
 		cap_dmabuf[i] = export_plane(cap_type, i);
-	if (xioctl(VIDIOC_STREAMON, &out_type) ||
-	    xioctl(VIDIOC_STREAMON, &cap_type))
+	if (v4l2_streamon(video_fd, out_type) ||
+	    v4l2_streamon(video_fd, cap_type))
 		die("VIDIOC_STREAMON");
 
 	if (csv) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What fence-timeline and fence-bench share: the clock, finding vim2m and
- * reading the kernel's events from tracefs. Included by both, static.
+ * What fence-timeline and fence-bench share besides v4l2-m2m-util.h (which
+ * all the guest programs share): reading the kernel's events from tracefs.
+ * Included by both, static.
  */
 #ifndef FENCE_TOOLS_H
 #define FENCE_TOOLS_H
@@ -11,44 +12,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <linux/videodev2.h>
 
 /* where tracefs is mounted, set by find_tracefs() */
 static char tracefs[32];
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* Finds the first m2m node whose driver is vim2m. */
-static const char *find_vim2m(void)
-{
-	static char path[32];
-	struct v4l2_capability cap;
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		fd = open(path, O_RDWR);
-		if (fd < 0)
-			continue;
-		if (!ioctl(fd, VIDIOC_QUERYCAP, &cap) &&
-		    !strcmp((char *)cap.driver, "vim2m")) {
-			close(fd);
-			return path;
-		}
-		close(fd);
-	}
-	return NULL;
-}
 
 static int tr_write(const char *file, const char *val, int append)
 {
