@@ -42,7 +42,9 @@
  *
  * The state of release_fences is read from vim2m's module parameter. Needs
  * root, vim2m and vkms loaded and debugfs. Exit status 0 only if every
- * check passed, 2 if the setup failed. Build (static, for the guest):
+ * check passed, 2 if the setup failed. Build (static, for the guest, as
+ * scripts/programs.sh does; the helpers from ../../tools/v4l2-m2m-util.h
+ * need no -I):
  *   gcc -O2 -Wall -Wextra -static -I<uapi headers of the series>
  *       $(pkg-config --cflags libdrm) -o kms-flip kms-flip.c -ldrm
  * Run: tests/vm/kms.sh; -e Y|N checks as if release_fences was Y|N.
@@ -58,9 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
@@ -71,8 +71,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
-/* Private vim2m control, see drivers/media/test-drivers/vim2m.c */
-#define VIM2M_CID_TRANS_TIME_MSEC	(V4L2_CID_USER_BASE + 0x1000)
+#include "../../tools/v4l2-m2m-util.h"
 
 #define WIDTH		64
 #define HEIGHT		48
@@ -153,27 +152,9 @@ static void __attribute__((noreturn)) die(const char *fmt, ...)
 	exit(2);
 }
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static double ms(long long ns)
 {
 	return ns / 1e6;
-}
-
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int ret;
-
-	do {
-		ret = ioctl(fd, req, arg);
-	} while (ret == -1 && errno == EINTR);
-	return ret;
 }
 
 static bool read_line(const char *path, char *buf, size_t len)
@@ -192,38 +173,28 @@ static bool read_line(const char *path, char *buf, size_t len)
 
 static int open_vim2m(void)
 {
-	struct v4l2_capability cap;
 	char path[32];
-	int i, fd;
+	bool mplane;
+	int fd;
 
-	for (i = 0; i < 64; i++) {
-		snprintf(path, sizeof(path), "/dev/video%d", i);
-		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&cap, 0, sizeof(cap));
-		if (!xioctl(fd, VIDIOC_QUERYCAP, &cap) &&
-		    !strcmp((char *)cap.driver, "vim2m")) {
-			/* The single-planar API only (vim2m multiplanar=1) */
-			if (!(cap.device_caps & V4L2_CAP_VIDEO_M2M))
-				die("%s is not single-planar", path);
-			printf("vim2m: %s\n", path);
-			return fd;
-		}
-		close(fd);
-	}
-	die("no vim2m video node (modprobe vim2m)");
+	if (find_vim2m(path, sizeof(path), &mplane))
+		die("no vim2m video node (modprobe vim2m)");
+	/* The single-planar API only (vim2m multiplanar=1) */
+	if (mplane)
+		die("%s is not single-planar", path);
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		die("%s", path);
+	printf("vim2m: %s\n", path);
+	return fd;
 }
 
 static void set_fmt(struct ctx *c, uint32_t type)
 {
-	struct v4l2_format f = { .type = type };
+	struct v4l2_format f;
 
-	f.fmt.pix.width = WIDTH;
-	f.fmt.pix.height = HEIGHT;
-	f.fmt.pix.pixelformat = V4L2_PIX_FMT_RGB565;
-	f.fmt.pix.field = V4L2_FIELD_NONE;
-	if (xioctl(c->vfd, VIDIOC_S_FMT, &f))
+	if (v4l2_set_fmt(c->vfd, type, V4L2_PIX_FMT_RGB565, WIDTH, HEIGHT,
+			 &f))
 		die("VIDIOC_S_FMT");
 	if (f.fmt.pix.pixelformat != V4L2_PIX_FMT_RGB565 ||
 	    f.fmt.pix.width != WIDTH || f.fmt.pix.height != HEIGHT)
@@ -234,14 +205,13 @@ static void set_fmt(struct ctx *c, uint32_t type)
 
 static void *map_buf(struct ctx *c, uint32_t type, unsigned int i)
 {
-	struct v4l2_buffer b = { .type = type, .memory = V4L2_MEMORY_MMAP,
-				 .index = i };
+	uint32_t length, offset;
 	void *p;
 
-	if (xioctl(c->vfd, VIDIOC_QUERYBUF, &b))
+	if (v4l2_querybuf(c->vfd, type, i, &length, &offset))
 		die("VIDIOC_QUERYBUF");
-	p = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, c->vfd,
-		 b.m.offset);
+	p = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, c->vfd,
+		 offset);
 	if (p == MAP_FAILED)
 		die("mmap");
 	return p;
@@ -249,19 +219,14 @@ static void *map_buf(struct ctx *c, uint32_t type, unsigned int i)
 
 static void reqbufs(struct ctx *c, uint32_t type, unsigned int count)
 {
-	struct v4l2_requestbuffers r = { .type = type, .count = count,
-					 .memory = V4L2_MEMORY_MMAP };
-
-	if (xioctl(c->vfd, VIDIOC_REQBUFS, &r) || r.count != count)
+	if (v4l2_reqbufs(c->vfd, type, count) != (int)count)
 		die("VIDIOC_REQBUFS %u", count);
 }
 
 static void setup_vim2m(struct ctx *c)
 {
-	struct v4l2_control ctrl = { .id = VIM2M_CID_TRANS_TIME_MSEC,
-				     .value = c->job_ms };
 	char param[8];
-	int type, i;
+	int i;
 
 	if (!read_line("/sys/module/vim2m/parameters/release_fences", param,
 		       sizeof(param)))
@@ -274,7 +239,7 @@ static void setup_vim2m(struct ctx *c)
 	c->vfd = open_vim2m();
 	set_fmt(c, V4L2_BUF_TYPE_VIDEO_OUTPUT);
 	set_fmt(c, V4L2_BUF_TYPE_VIDEO_CAPTURE);
-	if (xioctl(c->vfd, VIDIOC_S_CTRL, &ctrl))
+	if (vim2m_set_job_ms(c->vfd, c->job_ms))
 		die("set vim2m's job time");
 
 	reqbufs(c, V4L2_BUF_TYPE_VIDEO_OUTPUT, NOUT);
@@ -282,20 +247,16 @@ static void setup_vim2m(struct ctx *c)
 	for (i = 0; i < NOUT; i++)
 		c->out_map[i] = map_buf(c, V4L2_BUF_TYPE_VIDEO_OUTPUT, i);
 	for (i = 0; i < NCAP; i++) {
-		struct v4l2_exportbuffer e = {
-			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .index = i,
-			.flags = O_RDWR | O_CLOEXEC };
-
 		c->cap_map[i] = map_buf(c, V4L2_BUF_TYPE_VIDEO_CAPTURE, i);
-		if (xioctl(c->vfd, VIDIOC_EXPBUF, &e))
+		c->cap_dmabuf[i] = v4l2_expbuf(c->vfd,
+					       V4L2_BUF_TYPE_VIDEO_CAPTURE, i,
+					       0, O_RDWR | O_CLOEXEC);
+		if (c->cap_dmabuf[i] < 0)
 			die("VIDIOC_EXPBUF");
-		c->cap_dmabuf[i] = e.fd;
 	}
-	type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
-	if (xioctl(c->vfd, VIDIOC_STREAMON, &type))
+	if (v4l2_streamon(c->vfd, V4L2_BUF_TYPE_VIDEO_OUTPUT))
 		die("STREAMON OUTPUT");
-	type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	if (xioctl(c->vfd, VIDIOC_STREAMON, &type))
+	if (v4l2_streamon(c->vfd, V4L2_BUF_TYPE_VIDEO_CAPTURE))
 		die("STREAMON CAPTURE");
 }
 
@@ -330,12 +291,8 @@ static void fill_unwritten(struct ctx *c, void *p)
 
 static void qbuf(struct ctx *c, uint32_t type, unsigned int i)
 {
-	struct v4l2_buffer b = { .type = type, .memory = V4L2_MEMORY_MMAP,
-				 .index = i };
-
-	if (type == V4L2_BUF_TYPE_VIDEO_OUTPUT)
-		b.bytesused = c->sizeimage;
-	if (xioctl(c->vfd, VIDIOC_QBUF, &b))
+	if (v4l2_qbuf(c->vfd, type, i, type == V4L2_BUF_TYPE_VIDEO_OUTPUT ?
+		      c->sizeimage : 0))
 		die("VIDIOC_QBUF type %u index %u", type, i);
 }
 
@@ -629,14 +586,13 @@ static bool crc_at(struct ctx *c, uint32_t seq, uint32_t *crc)
 /* Wait for @n more CRC entries */
 static void wait_crcs(struct ctx *c, unsigned int n)
 {
-	struct pollfd p = { .fd = c->crc_fd, .events = POLLIN };
 	unsigned int want = c->ncrcs + n;
 	long long end = now_ns() + SLACK_MS * NSEC_PER_MSEC;
 
 	while (c->ncrcs < want) {
 		if (now_ns() > end)
 			die("no CRC entries from vkms");
-		poll(&p, 1, 100);
+		poll_fd(c->crc_fd, POLLIN, 100);
 		read_crcs(c);
 	}
 }
@@ -664,45 +620,47 @@ static void flip_handler(int fd, unsigned int seq, unsigned int sec,
 
 static void dqbuf_done(struct ctx *c)
 {
-	struct v4l2_buffer b = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-				 .memory = V4L2_MEMORY_MMAP };
 	long long t = now_ns();
+	uint32_t flags;
+	int i;
 
-	while (!xioctl(c->vfd, VIDIOC_DQBUF, &b)) {
-		if (b.flags & V4L2_BUF_FLAG_ERROR)
-			die("vim2m returned CAP%u with an error", b.index);
-		if (b.index == 0)
+	while ((i = v4l2_dqbuf(c->vfd, V4L2_BUF_TYPE_VIDEO_CAPTURE,
+			       &flags)) >= 0) {
+		if (flags & V4L2_BUF_FLAG_ERROR)
+			die("vim2m returned CAP%d with an error", i);
+		if (i == 0)
 			c->t_cap0 = t;
-		if (b.index == 1) {
+		if (i == 1) {
 			c->t_dqbuf = t;
 			c->done = true;
 		}
 	}
-	if (errno != EAGAIN)
+	if (i != -EAGAIN)
 		die("VIDIOC_DQBUF");
 }
 
 /* Fence status (1 signalled, 0 pending) and first fence's info */
 static int sync_info(int sync_fd, struct sync_fence_info *fi)
 {
-	struct sync_file_info info = { .num_fences = 1,
-		.sync_fence_info = (uint64_t)(uintptr_t)fi };
+	__s32 status;
+	int ret;
 
-	memset(fi, 0, sizeof(*fi));
-	if (xioctl(sync_fd, SYNC_IOC_FILE_INFO, &info))
+	ret = sync_file_info(sync_fd, &status, fi, 1);
+	if (ret < 0) {
+		errno = -ret;
 		die("SYNC_IOC_FILE_INFO");
-	return info.status;
+	}
+	return status;
 }
 
 static int export_fence(int dmabuf)
 {
 	/* What a reader of the buffer waits for: the write fences */
-	struct dma_buf_export_sync_file e = { .flags = DMA_BUF_SYNC_READ,
-					      .fd = -1 };
+	int fd = dmabuf_export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
 
-	if (xioctl(dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &e))
+	if (fd < 0)
 		die("DMA_BUF_IOCTL_EXPORT_SYNC_FILE");
-	return e.fd;
+	return fd;
 }
 
 static void run(struct ctx *c)
