@@ -20,8 +20,10 @@
  * (each frame's fence replaces the previous one of its buffer) and slab
  * usage must not grow with the number of frames.
  *
- * Static build: gcc -O2 -Wall -Wextra -static -I$CACHE/selftest/usr/include
- *               -o fence-stress fence-stress.c
+ * Static build (scripts/programs.sh), the helpers from
+ * ../../tools/v4l2-m2m-util.h need no -I:
+ *   gcc -O2 -Wall -Wextra -static -I$CACHE/selftest/usr/include
+ *       -o fence-stress fence-stress.c
  * Needs root, vim2m loaded, debugfs. Exit status 0 on success, 1 on failure.
  */
 
@@ -37,9 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -48,7 +48,8 @@
 #include <linux/types.h>
 #include <linux/videodev2.h>
 
-#define VIM2M_CID_TRANS_TIME_MSEC	(V4L2_CID_USER_BASE + 0x1000)
+#include "../../tools/v4l2-m2m-util.h"
+
 #define BUFINFO_PATH	"/sys/kernel/debug/dma_buf/bufinfo"
 #define VB2_DRIVER	"videobuf2"
 
@@ -76,34 +77,9 @@ static void fail(const char *fmt, ...)
 	failures++;
 }
 
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int ret;
-
-	do {
-		ret = ioctl(fd, req, arg);
-	} while (ret < 0 && errno == EINTR);
-	return ret < 0 ? -errno : 0;
-}
-
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* revents, or -errno */
-static int poll1(int fd, short events, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int ret;
-
-	do {
-		ret = poll(&pfd, 1, timeout_ms);
-	} while (ret < 0 && errno == EINTR);
-	return ret < 0 ? -errno : pfd.revents;
+	return now_ns() / 1e9;
 }
 
 /* xorshift64*: the same sequence for a seed whatever the libc */
@@ -120,40 +96,6 @@ static __u32 rnd(__u32 n)
 static char vim2m_path[PATH_MAX];
 static bool mplane;
 
-static int find_vim2m(void)
-{
-	struct v4l2_capability cap;
-	struct dirent *de;
-	int ret = -ENODEV;
-	DIR *dir;
-
-	dir = opendir("/dev");
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir))) {
-		int fd;
-
-		if (strncmp(de->d_name, "video", 5))
-			continue;
-		snprintf(vim2m_path, sizeof(vim2m_path), "/dev/%s",
-			 de->d_name);
-		fd = open(vim2m_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&cap, 0, sizeof(cap));
-		if (!xioctl(fd, VIDIOC_QUERYCAP, &cap) &&
-		    !strcmp((char *)cap.driver, "vim2m")) {
-			mplane = cap.device_caps & V4L2_CAP_VIDEO_M2M_MPLANE;
-			ret = 0;
-		}
-		close(fd);
-		if (!ret)
-			break;
-	}
-	closedir(dir);
-	return ret;
-}
-
 /* One vim2m context and what we believe its queues hold */
 struct ctx {
 	int fd;
@@ -166,41 +108,22 @@ struct ctx {
 
 static __u32 qtype(int q)
 {
-	if (mplane)
-		return q ? V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE :
-			   V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;
-	return q ? V4L2_BUF_TYPE_VIDEO_CAPTURE : V4L2_BUF_TYPE_VIDEO_OUTPUT;
+	return m2m_buf_type(mplane, q);
 }
 
 static int set_fmt(struct ctx *c, int q)
 {
-	struct v4l2_format f = { .type = qtype(q) };
+	struct v4l2_format f;
 	int ret;
 
-	ret = xioctl(c->fd, VIDIOC_G_FMT, &f);
-	if (ret)
-		return ret;
-	if (mplane) {
-		f.fmt.pix_mp.pixelformat = V4L2_PIX_FMT_RGB565;
-		f.fmt.pix_mp.width = WIDTH;
-		f.fmt.pix_mp.height = HEIGHT;
-		f.fmt.pix_mp.num_planes = 1;
-	} else {
-		f.fmt.pix.pixelformat = V4L2_PIX_FMT_RGB565;
-		f.fmt.pix.width = WIDTH;
-		f.fmt.pix.height = HEIGHT;
-	}
-	ret = xioctl(c->fd, VIDIOC_S_FMT, &f);
-	c->sizeimage = mplane ? f.fmt.pix_mp.plane_fmt[0].sizeimage :
-				f.fmt.pix.sizeimage;
+	ret = v4l2_set_fmt(c->fd, qtype(q), V4L2_PIX_FMT_RGB565, WIDTH,
+			   HEIGHT, &f);
+	c->sizeimage = v4l2_sizeimage(&f);
 	return ret;
 }
 
 static int ctx_open(struct ctx *c, int job_ms)
 {
-	struct v4l2_control ctl = {
-		.id = VIM2M_CID_TRANS_TIME_MSEC, .value = job_ms,
-	};
 	int ret;
 
 	memset(c, 0, sizeof(*c));
@@ -211,45 +134,27 @@ static int ctx_open(struct ctx *c, int job_ms)
 	if (!ret)
 		ret = set_fmt(c, 1);
 	if (!ret)
-		ret = xioctl(c->fd, VIDIOC_S_CTRL, &ctl);
+		ret = vim2m_set_job_ms(c->fd, job_ms);
 	return ret;
 }
 
 static int do_reqbufs(struct ctx *c, int q, unsigned int count)
 {
-	struct v4l2_requestbuffers rb = {
-		.count = count, .type = qtype(q), .memory = V4L2_MEMORY_MMAP,
-	};
 	int ret;
 
-	ret = xioctl(c->fd, VIDIOC_REQBUFS, &rb);
-	if (ret)
+	ret = v4l2_reqbufs(c->fd, qtype(q), count);
+	if (ret < 0)
 		return ret;
-	c->nbuf[q] = rb.count < NBUF ? rb.count : NBUF;
+	c->nbuf[q] = ret < NBUF ? ret : NBUF;
 	c->queued[q] = 0;
 	return 0;
 }
 
 static int do_qbuf(struct ctx *c, int q, unsigned int index)
 {
-	struct v4l2_plane p = { 0 };
-	struct v4l2_buffer b = {
-		.type = qtype(q), .memory = V4L2_MEMORY_MMAP, .index = index,
-		.field = V4L2_FIELD_NONE,
-	};
 	int ret;
 
-	if (mplane) {
-		b.m.planes = &p;
-		b.length = 1;
-	}
-	if (!q) {
-		if (mplane)
-			p.bytesused = c->sizeimage;
-		else
-			b.bytesused = c->sizeimage;
-	}
-	ret = xioctl(c->fd, VIDIOC_QBUF, &b);
+	ret = v4l2_qbuf(c->fd, qtype(q), index, q ? 0 : c->sizeimage);
 	if (!ret)
 		c->queued[q] |= 1U << index;
 	return ret;
@@ -257,31 +162,23 @@ static int do_qbuf(struct ctx *c, int q, unsigned int index)
 
 static int do_dqbuf(struct ctx *c, int q, unsigned int *index)
 {
-	struct v4l2_plane p = { 0 };
-	struct v4l2_buffer b = {
-		.type = qtype(q), .memory = V4L2_MEMORY_MMAP,
-	};
 	int ret;
 
-	if (mplane) {
-		b.m.planes = &p;
-		b.length = 1;
-	}
-	ret = xioctl(c->fd, VIDIOC_DQBUF, &b);
-	if (!ret) {
-		c->queued[q] &= ~(1U << b.index);
-		if (index)
-			*index = b.index;
-	}
-	return ret;
+	ret = v4l2_dqbuf(c->fd, qtype(q), NULL);
+	if (ret < 0)
+		return ret;
+	c->queued[q] &= ~(1U << ret);
+	if (index)
+		*index = ret;
+	return 0;
 }
 
 static int do_stream(struct ctx *c, int q, bool on)
 {
-	__u32 type = qtype(q);
 	int ret;
 
-	ret = xioctl(c->fd, on ? VIDIOC_STREAMON : VIDIOC_STREAMOFF, &type);
+	ret = on ? v4l2_streamon(c->fd, qtype(q)) :
+		   v4l2_streamoff(c->fd, qtype(q));
 	if (!ret)
 		c->streaming[q] = on;
 	/* STREAMOFF returns every buffer, done or not */
@@ -292,38 +189,13 @@ static int do_stream(struct ctx *c, int q, bool on)
 
 static int do_expbuf(struct ctx *c, int q, unsigned int index)
 {
-	struct v4l2_exportbuffer eb = {
-		.type = qtype(q), .index = index, .flags = O_RDWR | O_CLOEXEC,
-	};
-	int ret;
-
-	ret = xioctl(c->fd, VIDIOC_EXPBUF, &eb);
-	return ret ? ret : eb.fd;
-}
-
-static int export_sync_file(int dmabuf, __u32 flags)
-{
-	struct dma_buf_export_sync_file arg = { .flags = flags, .fd = -1 };
-	int ret;
-
-	ret = xioctl(dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &arg);
-	return ret ? ret : arg.fd;
+	return v4l2_expbuf(c->fd, qtype(q), index, 0, O_RDWR | O_CLOEXEC);
 }
 
 /* Fences of a sync_file; returns their number or -errno */
 static int sync_info(int fd, struct sync_fence_info *f)
 {
-	struct sync_file_info info = { 0 };
-	int ret;
-
-	ret = xioctl(fd, SYNC_IOC_FILE_INFO, &info);
-	if (ret)
-		return ret;
-	if (info.num_fences > MAX_FENCES)
-		return -E2BIG;
-	info.sync_fence_info = (__u64)(unsigned long)f;
-	ret = xioctl(fd, SYNC_IOC_FILE_INFO, &info);
-	return ret ? ret : (int)info.num_fences;
+	return sync_file_info(fd, NULL, f, MAX_FENCES);
 }
 
 /*
@@ -586,7 +458,7 @@ static int run_op(enum op_id id, struct ctx *c, int q)
 		if (ret == -EAGAIN && c->queued[q] && c->streaming[0] &&
 		    c->streaming[1]) {
 			/* give a running 1 ms job a chance */
-			poll1(c->fd, q ? POLLIN : POLLOUT, 2);
+			poll_fd(c->fd, q ? POLLIN : POLLOUT, 2);
 			ret = do_dqbuf(c, q, &idx);
 		}
 		break;
@@ -619,10 +491,10 @@ static int run_op(enum op_id id, struct ctx *c, int q)
 	case OP_POLL:
 		i = rnd(MAX_EXPORTS);
 		if (rnd(2) || exports[i].fd < 0) {
-			ret = poll1(c->fd, POLLIN | POLLOUT, rnd(2));
+			ret = poll_fd(c->fd, POLLIN | POLLOUT, rnd(2));
 		} else {
 			ev = rnd(2) ? POLLIN : POLLOUT;
-			ret = poll1(exports[i].fd, ev, rnd(2));
+			ret = poll_fd(exports[i].fd, ev, rnd(2));
 			if (ret >= 0 && exports[i].output && !(ret & ev))
 				fail("op %lu: OUTPUT plane not ready",
 				     op_no);
@@ -636,7 +508,7 @@ static int run_op(enum op_id id, struct ctx *c, int q)
 		i = rnd(MAX_EXPORTS);
 		if (exports[i].fd < 0)
 			return 0;
-		fd = export_sync_file(exports[i].fd, rnd(2) ?
+		fd = dmabuf_export_sync_file(exports[i].fd, rnd(2) ?
 				      DMA_BUF_SYNC_READ : DMA_BUF_SYNC_RW);
 		if (fd < 0)
 			return fd;
@@ -901,7 +773,7 @@ static int dq_wait(struct ctx *c, int q, unsigned int *idx)
 		ret = do_dqbuf(c, q, idx);
 		if (ret != -EAGAIN)
 			return ret;
-		poll1(c->fd, q ? POLLIN : POLLOUT, 100);
+		poll_fd(c->fd, q ? POLLIN : POLLOUT, 100);
 	}
 	return -ETIMEDOUT;
 }
@@ -1000,7 +872,7 @@ static int soak_mode(unsigned long cycles, unsigned int nbuf)
 		/* sample: the buffer just queued is normally fenced */
 		if (frame % 64 == 0) {
 			struct sync_fence_info f[MAX_FENCES];
-			int fd = export_sync_file(exp[idx], DMA_BUF_SYNC_READ);
+			int fd = dmabuf_export_sync_file(exp[idx], DMA_BUF_SYNC_READ);
 
 			sampled++;
 			if (fd >= 0 && sync_info(fd, f) == 1 &&
@@ -1100,7 +972,7 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ret = find_vim2m();
+	ret = find_vim2m(vim2m_path, sizeof(vim2m_path), &mplane);
 	if (ret) {
 		printf("FAIL: no vim2m video node (modprobe vim2m)\n");
 		return 1;
