@@ -21,14 +21,14 @@
  * Here remain module unload with exports held, and a foreign WRITE fence
  * that never signals on an MMAP export.
  *
- * Static build for the guest (see tests/vm/faults.sh):
+ * Static build for the guest (scripts/programs.sh; run by tests/vm/faults.sh),
+ * the helpers from ../../tools/v4l2-m2m-util.h need no -I:
  *   gcc -O2 -Wall -Wextra -static -I$CACHE/selftest/usr/include \
  *       -I$TREE/tools/testing/selftests -o fence-exit-paths fence-exit-paths.c
  * Needs root, vim2m loaded, debugfs, CONFIG_SW_SYNC.
  */
 
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -37,9 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -50,8 +48,7 @@
 #include <linux/videodev2.h>
 
 #include "kselftest_harness.h"
-
-#define VIM2M_CID_TRANS_TIME_MSEC	(V4L2_CID_USER_BASE + 0x1000)
+#include "../../tools/v4l2-m2m-util.h"
 
 /* sw_sync has no uapi header */
 struct sw_sync_create_fence_data {
@@ -106,25 +103,7 @@ struct resv_desc {
 	unsigned long long ctx, seqno;
 };
 
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int ret;
-
-	do {
-		ret = ioctl(fd, req, arg);
-	} while (ret < 0 && errno == EINTR);
-	return ret < 0 ? -errno : 0;
-}
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static long long ms_since(__u64 t0)
+static long long ms_since(long long t0)
 {
 	return (now_ns() - t0) / NSEC_PER_MSEC;
 }
@@ -132,17 +111,13 @@ static long long ms_since(__u64 t0)
 /* 1: ready, 0: timed out, <0: -errno */
 static int wait_fd(int fd, short events, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int ret;
+	int revents = poll_fd(fd, events, timeout_ms);
 
-	do {
-		ret = poll(&pfd, 1, timeout_ms);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0)
-		return -errno;
-	if (pfd.revents & (POLLERR | POLLNVAL))
+	if (revents < 0)
+		return revents;
+	if (revents & (POLLERR | POLLNVAL))
 		return -EIO;
-	return (pfd.revents & events) == events;
+	return (revents & events) == events;
 }
 
 static bool ready(int fd, short events)
@@ -150,99 +125,26 @@ static bool ready(int fd, short events)
 	return wait_fd(fd, events, 0) == 1;
 }
 
-static int find_vim2m(char *path, size_t len, bool *mplane)
-{
-	struct v4l2_capability cap;
-	struct dirent *de;
-	int ret = -ENODEV;
-	DIR *dir;
-
-	dir = opendir("/dev");
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir))) {
-		__u32 caps;
-		int fd;
-
-		if (strncmp(de->d_name, "video", 5))
-			continue;
-		snprintf(path, len, "/dev/%s", de->d_name);
-		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&cap, 0, sizeof(cap));
-		if (xioctl(fd, VIDIOC_QUERYCAP, &cap) ||
-		    strcmp((char *)cap.driver, "vim2m")) {
-			close(fd);
-			continue;
-		}
-		close(fd);
-		caps = cap.capabilities & V4L2_CAP_DEVICE_CAPS ?
-		       cap.device_caps : cap.capabilities;
-		*mplane = caps & V4L2_CAP_VIDEO_M2M_MPLANE;
-		ret = 0;
-		break;
-	}
-	closedir(dir);
-	return ret;
-}
-
 static int set_fmt(struct m2m *m, __u32 type)
 {
-	struct v4l2_format f = { .type = type };
+	struct v4l2_format f;
 	int ret;
 
-	ret = xioctl(m->fd, VIDIOC_G_FMT, &f);
+	ret = v4l2_set_fmt(m->fd, type, V4L2_PIX_FMT_RGB565, WIDTH, HEIGHT,
+			   &f);
 	if (ret)
 		return ret;
-	if (m->mplane) {
-		f.fmt.pix_mp.pixelformat = V4L2_PIX_FMT_RGB565;
-		f.fmt.pix_mp.width = WIDTH;
-		f.fmt.pix_mp.height = HEIGHT;
-		f.fmt.pix_mp.num_planes = 1;
-	} else {
-		f.fmt.pix.pixelformat = V4L2_PIX_FMT_RGB565;
-		f.fmt.pix.width = WIDTH;
-		f.fmt.pix.height = HEIGHT;
-	}
-	ret = xioctl(m->fd, VIDIOC_S_FMT, &f);
-	if (ret)
-		return ret;
-	m->sizeimage = m->mplane ? f.fmt.pix_mp.plane_fmt[0].sizeimage :
-				   f.fmt.pix.sizeimage;
+	m->sizeimage = v4l2_sizeimage(&f);
 	return 0;
-}
-
-static int set_job_ms(struct m2m *m, int ms)
-{
-	struct v4l2_control c = { .id = VIM2M_CID_TRANS_TIME_MSEC, .value = ms };
-
-	return xioctl(m->fd, VIDIOC_S_CTRL, &c);
 }
 
 static int reqbufs(struct m2m *m, __u32 type, unsigned int count)
 {
-	struct v4l2_requestbuffers rb = {
-		.count = count, .type = type, .memory = V4L2_MEMORY_MMAP,
-	};
-	int ret;
+	int ret = v4l2_reqbufs(m->fd, type, count);
 
-	ret = xioctl(m->fd, VIDIOC_REQBUFS, &rb);
-	if (ret)
+	if (ret < 0)
 		return ret;
-	return rb.count >= count ? 0 : -ENOMEM;
-}
-
-/* dma-buf fd of plane 0 of a buffer, or -errno */
-static int expbuf(struct m2m *m, __u32 type, unsigned int index)
-{
-	struct v4l2_exportbuffer eb = {
-		.type = type, .index = index, .flags = O_RDWR | O_CLOEXEC,
-	};
-	int ret;
-
-	ret = xioctl(m->fd, VIDIOC_EXPBUF, &eb);
-	return ret ? ret : eb.fd;
+	return (unsigned int)ret >= count ? 0 : -ENOMEM;
 }
 
 static int export_cap(struct m2m *m)
@@ -250,55 +152,29 @@ static int export_cap(struct m2m *m)
 	int i;
 
 	for (i = 0; i < NBUF; i++) {
-		m->cap_buf[i] = expbuf(m, m->cap_type, i);
+		m->cap_buf[i] = v4l2_expbuf(m->fd, m->cap_type, i, 0,
+					    O_RDWR | O_CLOEXEC);
 		if (m->cap_buf[i] < 0)
 			return m->cap_buf[i];
 	}
 	return 0;
 }
 
-static void buf_init(struct m2m *m, struct v4l2_buffer *b,
-		     struct v4l2_plane *p, __u32 type, unsigned int index)
-{
-	memset(b, 0, sizeof(*b));
-	memset(p, 0, sizeof(*p));
-	b->type = type;
-	b->memory = V4L2_MEMORY_MMAP;
-	b->index = index;
-	if (m->mplane) {
-		b->m.planes = p;
-		b->length = 1;
-	}
-}
-
 static int qbuf(struct m2m *m, __u32 type, unsigned int index)
 {
-	struct v4l2_buffer b;
-	struct v4l2_plane p;
-
-	buf_init(m, &b, &p, type, index);
-	b.field = V4L2_FIELD_NONE;
-	if (type == m->out_type) {
-		if (m->mplane)
-			p.bytesused = m->sizeimage;
-		else
-			b.bytesused = m->sizeimage;
-	}
-	return xioctl(m->fd, VIDIOC_QBUF, &b);
+	return v4l2_qbuf(m->fd, type, index,
+			 type == m->out_type ? m->sizeimage : 0);
 }
 
 /* DQBUF, waiting at most timeout_ms (the fd is non-blocking) */
 static int dqbuf_wait(struct m2m *m, __u32 type, int timeout_ms,
 		      unsigned int *index)
 {
-	__u64 t0 = now_ns();
-	struct v4l2_buffer b;
-	struct v4l2_plane p;
+	long long t0 = now_ns();
 	int ret;
 
 	for (;;) {
-		buf_init(m, &b, &p, type, 0);
-		ret = xioctl(m->fd, VIDIOC_DQBUF, &b);
+		ret = v4l2_dqbuf(m->fd, type, NULL);
 		if (ret != -EAGAIN)
 			break;
 		if (ms_since(t0) > timeout_ms)
@@ -308,45 +184,23 @@ static int dqbuf_wait(struct m2m *m, __u32 type, int timeout_ms,
 			    20) < 0)
 			usleep(2000);
 	}
-	if (!ret && index)
-		*index = b.index;
-	return ret;
-}
-
-static int streamon(struct m2m *m, __u32 type)
-{
-	return xioctl(m->fd, VIDIOC_STREAMON, &type);
-}
-
-static int sync_file(int dmabuf, __u32 flags)
-{
-	struct dma_buf_export_sync_file arg = { .flags = flags, .fd = -1 };
-	int ret;
-
-	ret = xioctl(dmabuf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &arg);
-	return ret ? ret : arg.fd;
+	if (ret < 0)
+		return ret;
+	if (index)
+		*index = ret;
+	return 0;
 }
 
 static int snap(int sync_fd, struct fence_snap *s)
 {
-	struct sync_file_info info;
 	int ret;
 
 	memset(s, 0, sizeof(*s));
-	memset(&info, 0, sizeof(info));
-	ret = xioctl(sync_fd, SYNC_IOC_FILE_INFO, &info);
-	if (ret)
+	ret = sync_file_info(sync_fd, &s->status, s->f, MAX_FENCES);
+	if (ret < 0)
 		return ret;
-	if (info.num_fences > MAX_FENCES)
-		return -E2BIG;
-	s->num = info.num_fences;
-	memset(&info, 0, sizeof(info));
-	info.num_fences = s->num;
-	info.sync_fence_info = (__u64)(unsigned long)s->f;
-	ret = xioctl(sync_fd, SYNC_IOC_FILE_INFO, &info);
-	s->num = info.num_fences;
-	s->status = info.status;
-	return ret;
+	s->num = ret;
+	return 0;
 }
 
 /*
@@ -359,7 +213,7 @@ static int pending_sync_file(int dmabuf)
 	struct fence_snap s;
 	int fd, ret;
 
-	fd = sync_file(dmabuf, DMA_BUF_SYNC_READ);
+	fd = dmabuf_export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
 	if (fd < 0)
 		return fd;
 	ret = snap(fd, &s);
@@ -496,10 +350,8 @@ static int m2m_open(struct m2m *m, int job_ms)
 	ret = find_vim2m(path, sizeof(path), &m->mplane);
 	if (ret)
 		return ret;
-	m->out_type = m->mplane ? V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE :
-				  V4L2_BUF_TYPE_VIDEO_OUTPUT;
-	m->cap_type = m->mplane ? V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE :
-				  V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	m->out_type = m2m_buf_type(m->mplane, false);
+	m->cap_type = m2m_buf_type(m->mplane, true);
 	m->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (m->fd < 0)
 		return -errno;
@@ -507,7 +359,7 @@ static int m2m_open(struct m2m *m, int job_ms)
 	if (!ret)
 		ret = set_fmt(m, m->cap_type);
 	if (!ret)
-		ret = set_job_ms(m, job_ms);
+		ret = vim2m_set_job_ms(m->fd, job_ms);
 	if (!ret)
 		ret = reqbufs(m, m->out_type, NBUF);
 	if (!ret)
@@ -544,8 +396,8 @@ static void queue_jobs(struct __test_metadata *_metadata, struct m2m *m,
 {
 	unsigned int i, njobs = ncap < nout ? ncap : nout;
 
-	ASSERT_EQ(0, streamon(m, m->out_type));
-	ASSERT_EQ(0, streamon(m, m->cap_type));
+	ASSERT_EQ(0, v4l2_streamon(m->fd, m->out_type));
+	ASSERT_EQ(0, v4l2_streamon(m->fd, m->cap_type));
 	for (i = 0; i < ncap; i++)
 		ASSERT_EQ(0, qbuf(m, m->cap_type, i));
 	for (i = 0; i < nout; i++)
@@ -677,7 +529,7 @@ TEST_F_TIMEOUT(exit, rmmod_with_exports_held, 120)
 		EXPECT_EQ(0, bufinfo_fd(m->cap_buf[i], &d));
 		EXPECT_EQ(0U, d.vb2_pending);
 		EXPECT_TRUE(ready(m->cap_buf[i], POLLIN | POLLOUT));
-		fd = sync_file(m->cap_buf[i], DMA_BUF_SYNC_RW);
+		fd = dmabuf_export_sync_file(m->cap_buf[i], DMA_BUF_SYNC_RW);
 		EXPECT_LE(0, fd);
 		close(fd);
 	}
@@ -721,14 +573,15 @@ TEST_F_TIMEOUT(exit, foreign_write_fence_never_signals, 120)
 			    &imp));
 	close(imp.fd);
 	ASSERT_FALSE(ready(m->cap_buf[0], POLLIN));
-	ASSERT_EQ(0, set_job_ms(m, 100));
-	ASSERT_EQ(0, streamon(m, m->out_type));
-	ASSERT_EQ(0, streamon(m, m->cap_type));
+	ASSERT_EQ(0, vim2m_set_job_ms(m->fd, 100));
+	ASSERT_EQ(0, v4l2_streamon(m->fd, m->out_type));
+	ASSERT_EQ(0, v4l2_streamon(m->fd, m->cap_type));
 
 	for (frame = 0; frame < 3; frame++) {
 		ASSERT_EQ(0, qbuf(m, m->cap_type, 0));
 		ASSERT_EQ(0, qbuf(m, m->out_type, 0));
-		wsync = sync_file(m->cap_buf[0], DMA_BUF_SYNC_WRITE);
+		wsync = dmabuf_export_sync_file(m->cap_buf[0],
+						DMA_BUF_SYNC_WRITE);
 		ASSERT_LE(0, wsync);
 		ASSERT_EQ(0, snap(wsync, &s));
 		ASSERT_EQ(2U, s.num);
