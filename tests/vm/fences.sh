@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side (busybox sh): the videobuf2 KUnit suite and the release fence
-# kselftest on vim2m; with --debug (debug kernel) also vim2m's
+# Guest side (busybox sh): the videobuf2 and v4l2-mem2mem KUnit suites and
+# the release fence kselftest on vim2m; with --debug (debug kernel) also vim2m's
 # v4l2-compliance. Then a kmemleak scan (where built in) and a scan of the
 # kernel log: any lockdep, KASAN, kmemleak or WARN report fails the run.
 debug=${1:-}
@@ -10,19 +10,23 @@ modprobe vim2m || { echo "FAIL: modprobe vim2m"; exit 1; }
 . "$(dirname "$0")/kernel-checks.sh"
 kmemleak_start
 
-# KUnit: loading the module runs the suite; debugfs keeps its KTAP report.
-suite=videobuf2_release_fence
-modprobe videobuf2-fence-kunit || { echo "FAIL: modprobe videobuf2-fence-kunit"; exit 1; }
-results=/sys/kernel/debug/kunit/$suite/results
-cat "$results" | tee /tmp/kunit.log
-cases_ok=$(grep -c '^    ok [0-9]' /tmp/kunit.log)
-cases_bad=$(grep -c -e '^    not ok [0-9]' -e '# SKIP' /tmp/kunit.log)
-echo "KUnit $suite: $cases_ok cases passed, $cases_bad failed or skipped"
-if [ "$cases_ok" -lt 1 ] || [ "$cases_bad" != 0 ] || ! grep -q "^ok [0-9]* $suite" /tmp/kunit.log; then
-	echo "FAIL: KUnit suite $suite"
-	rc=1
-fi
-rmmod videobuf2-fence-kunit
+# KUnit: loading a module runs its suite; debugfs keeps its KTAP report.
+kunit_suite() { # module suite
+	modprobe "$1" || { echo "FAIL: modprobe $1"; rc=1; return; }
+	results=/sys/kernel/debug/kunit/$2/results
+	cat "$results" | tee "/tmp/kunit-$2.log"
+	cases_ok=$(grep -c '^    ok [0-9]' "/tmp/kunit-$2.log")
+	cases_bad=$(grep -c -e '^    not ok [0-9]' -e '# SKIP' "/tmp/kunit-$2.log")
+	echo "KUnit $2: $cases_ok cases passed, $cases_bad failed or skipped"
+	if [ "$cases_ok" -lt 1 ] || [ "$cases_bad" != 0 ] ||
+	   ! grep -q "^ok [0-9]* $2" "/tmp/kunit-$2.log"; then
+		echo "FAIL: KUnit suite $2"
+		rc=1
+	fi
+	rmmod "$1"
+}
+kunit_suite videobuf2-fence-kunit videobuf2_release_fence
+kunit_suite v4l2-mem2mem-kunit v4l2_mem2mem_release_fence
 
 # A skipped test proves nothing here: every prerequisite is in the guest.
 vb2_release_fence_test 2>&1 | tee /tmp/selftest.log
