@@ -6,7 +6,7 @@ RUN ?=
 OUT ?=
 
 .PHONY: help demo check deps base import export build build-debug build-arm64 \
-	guest selftest programs bench vm mail clean-builds
+	guest selftest programs bench bench-base vm mail clean-builds
 
 help:
 	@sed -n 's/^## \(make .*\)/\1/p' README.md
@@ -20,6 +20,9 @@ check:
 # not part of check: numbers, not pass/fail
 bench: deps base import build guest selftest
 	bash $(S)/bench.sh
+# the base kernel against the series with the opt-in off
+bench-base: deps base import guest selftest
+	bash $(S)/bench.sh --base
 
 deps:
 	bash $(S)/deps.sh

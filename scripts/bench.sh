@@ -6,8 +6,14 @@
 # targets. The table and the console log go to $CACHE/bench/.
 #   bench.sh [--quick] [-- GUEST_ARGS...]
 #   bench.sh --table CONSOLE_LOG
+#   bench.sh --base [--quick]
 #     --quick     small sample counts (about a minute in TCG)
 #     --table     print the table of an earlier run again
+#     --base      the base kernel against the series with vim2m's opt-in
+#                 off: what a driver that does not opt in pays. Builds the
+#                 base kernel (build.sh base) and boots the two kernels in
+#                 turn, three times each, so that host drift hits both
+#                 alike.
 #     GUEST_ARGS  passed to tests/vm/bench.sh: -n CYCLES -p WAKE_PIPE_SAMPLES
 #                 -s SCALE_SECONDS -r SCALE_RUNS
 # Expects 'make build guest selftest' done. Prints targets, asserts none: the exit
@@ -15,10 +21,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-guest_args=() only_table=
+guest_args=() only_table='' vs_base='' quick=''
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) guest_args=(-n 200 -p 60 -s 1 -r 2); shift ;;
+	--quick) guest_args=(-n 200 -p 60 -s 1 -r 2); quick=1; shift ;;
+	--base) vs_base=1; shift ;;
 	--table) [ $# -ge 2 ] || die "--table needs a console log"; only_table=$2; shift 2 ;;
 	--) shift; guest_args+=("$@"); break ;;
 	-h|--help) sed -n '3,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
@@ -93,7 +100,7 @@ END {
 
 	section("time inside functions per cycle (function_graph; includes tracer overhead)")
 	row("fgraph.vb2_buffer_attach_release_fence", "vb2_buffer_attach_release_fence (QBUF)")
-	row("fgraph.vb2_buffer_publish_release_fence", "vb2_buffer_publish_release_fence (QBUF)")
+	row("fgraph.vb2_buffers_publish_release_fences", "vb2_buffers_publish_release_fences (QBUF)")
 	row("fgraph.vb2_release_fence_signal", "vb2_release_fence_signal (job done)")
 	row("fgraph.vb2_buffer_done", "vb2_buffer_done, both buffers")
 	row("fgraph.v4l2_m2m_qbuf", "v4l2_m2m_qbuf, both buffers")
@@ -174,6 +181,81 @@ log "building the guest programs (tools/fence-bench among them)"
 "$WB_ROOT/scripts/programs.sh" > "$out/programs.log" 2>&1 ||
 	{ cat "$out/programs.log"; die "building the guest programs failed"; }
 bench=$CACHE/programs/fence-bench
+
+# R <metric> ? <n> <median> <lo> <hi> <unit>, each line prefixed with the
+# kernel: one table row per metric, the median of the boots' medians.
+base_table() { # base_table CONSOLE_LOG...
+	cat "$@" | awk '
+$1 == "BENCH-KERNEL" { k = $2; next }
+# means of tick-sampled times say little across boots: medians only
+$1 == "R" && k != "" && $2 !~ /rusage/ {
+	m = $2
+	if (!(m in seen)) { seen[m] = 1; order[++nm] = m }
+	unit[m] = $8
+	v[m, k, ++cnt[m, k]] = $5
+}
+function median(m, k,    n, i, j, t, a) {
+	n = cnt[m, k]
+	for (i = 1; i <= n; i++)
+		a[i] = v[m, k, i]
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function boots(m, k,    i, s) {
+	for (i = 1; i <= cnt[m, k]; i++)
+		s = s (i > 1 ? " " : "") sprintf("%.0f", v[m, k, i])
+	return s
+}
+END {
+	print "what a driver that does not opt in pays: base kernel vs the series with vim2m release_fences=0"
+	print "cells: median of the boots (each boot: the median of its samples), then each boot"
+	printf "%-32s %-5s %-26s %-26s %7s\n", "metric", "unit", "base", "series, opt-in off", "ratio"
+	for (i = 1; i <= nm; i++) {
+		m = order[i]
+		if (!cnt[m, "base"] || !cnt[m, "series"])
+			continue
+		b = median(m, "base"); o = median(m, "series")
+		printf "%-32s %-5s %-26s %-26s %7s\n", m, unit[m],
+		       sprintf("%.0f (%s)", b, boots(m, "base")),
+		       sprintf("%.0f (%s)", o, boots(m, "series")),
+		       b ? sprintf("%.3f", o / b) : "-"
+	}
+	print ""
+	print "Equal within noise: the other kernel'"'"'s median lies within the spread of one kernel'"'"'s boots."
+}'
+}
+
+if [ -n "$vs_base" ]; then
+	[ "${#guest_args[@]}" = 0 ] || [ -n "$quick" ] ||
+		die "--base takes no guest arguments" "Use --base or --base --quick."
+	"$WB_ROOT/scripts/build.sh" base
+	"$WB_ROOT/scripts/build.sh" x86
+	args=(1000 2 3)
+	[ -z "$quick" ] || args=(200 1 2)
+	logs=()
+	for round in 1 2 3; do
+		for k in base series; do
+			kdir=$CACHE/build-base
+			[ "$k" = series ] && kdir=$CACHE/build-x86
+			log "round $round: $k kernel"
+			logs+=("$out/console-$stamp-$k-$round.log")
+			"$WB_ROOT/scripts/vm.sh" --kernel "$kdir" --timeout 1800 \
+				--add "$bench" --add "$WB_ROOT/tests/vm/bench-base.sh" \
+				-- bench-base.sh "$k" "${args[@]}" > "${logs[-1]}" 2>&1 ||
+				die "the $k kernel's run failed (console log: ${logs[-1]})"
+		done
+	done
+	grep -qa '^R cycle\.cpu ' "${logs[@]}" ||
+		die "no results in the console logs: ${logs[*]}"
+	base_table "${logs[@]}" > "$table"
+	ln -sf "$(basename "$table")" "$out/latest-base.txt"
+	cat "$table"
+	log "table: $table; console logs: $out/console-$stamp-*.log"
+	exit 0
+fi
 
 log "calibrating on the host"
 host_calib=$("$bench" calib | sed -n 's/^R calib\./R host-calib./p')

@@ -5,6 +5,9 @@
 #   build.sh debug  the same plus configs/debug.config (lockdep, KASAN, ...)
 #   build.sh arm64  arm64 allnoconfig + configs/arm64-rockchip.config; builds
 #                   only the media directories the series touches
+#   build.sh base   the x86 test kernel without the series, from a worktree
+#                   of the tree at the base tag ($CACHE/linux-base), for
+#                   comparisons (make bench-base)
 # Extra make arguments after the kind are passed on (e.g. W=1 C=1 TARGETS).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -15,9 +18,27 @@ case "$kind" in
 x86)   arch=x86_64; base=tinyconfig;  frags=(x86_64-test.config) ;;
 debug) arch=x86_64; base=tinyconfig;  frags=(x86_64-test.config debug.config) ;;
 arm64) arch=arm64;  base=allnoconfig; frags=(arm64-rockchip.config) ;;
-*) die "unknown build kind '${kind}'" "Use one of: x86, debug, arm64." ;;
+base)  arch=x86_64; base=tinyconfig;  frags=(x86_64-test.config) ;;
+*) die "unknown build kind '${kind}'" "Use one of: x86, debug, arm64, base." ;;
 esac
 need_tree
+if [ "$kind" = base ]; then
+	# A worktree, so that the series branch stays checked out in $TREE.
+	# It is registered in $TREE's repository (git worktree list).
+	wt=$CACHE/linux-base
+	# forget a worktree whose directory was deleted
+	wbgit -C "$TREE" worktree prune
+	if [ -e "$wt" ]; then
+		[ "$(wbgit -C "$wt" rev-parse --show-toplevel 2>/dev/null)" = "$wt" ] ||
+			die "$wt exists but is not a worktree of $TREE" \
+			    "Move it away; build.sh base makes it again."
+		wbgit -C "$wt" checkout -q --detach "$BASE_TAG"
+	else
+		need_space 4 "the base worktree and its build"
+		wbgit -C "$TREE" worktree add -q --detach "$wt" "$BASE_TAG"
+	fi
+	TREE=$wt
+fi
 
 out=$CACHE/build-$kind
 mkdir -p "$out"

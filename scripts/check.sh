@@ -81,7 +81,7 @@ mail_as_sender() {
 	local home rc=0
 	home=$(mktemp -d)
 	if HOME=$home GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 "$S/mail.sh" "$mail.none" 2>&1; then
-		echo "mail.sh made mail with no git identity"; return 1
+		echo "mail.sh made mail with no git identity"; rm -rf "$home" "$mail.none"; return 1
 	fi
 	HOME=$home GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_COUNT=2 \
 		GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0="${check_sender% <*}" \

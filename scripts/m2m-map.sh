@@ -116,8 +116,9 @@ echo "|---|---|---|---|---|---|---|---|---|---|"
 for drv in $(drivers); do
 	mapfile -t files < <(find "$drv" -name '*.[ch]' | sort)
 
+	# no match is an answer too: "-" in the table, not the end of it
 	runs=$(grep -hoE "\.device_run${SP}=${SP}[A-Za-z0-9_]+" "${files[@]}" |
-		sed 's/.*=[[:space:]]*//' | sort -u | tr '\n' ' ')
+		sed 's/.*=[[:space:]]*//' | sort -u | tr '\n' ' ' || true)
 	runfiles=
 	for fn in $runs; do
 		runfiles+=$(grep -lE "^[a-z].*[^A-Za-z0-9_]$fn\([^;]*\$" "${files[@]}" |

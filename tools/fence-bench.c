@@ -481,7 +481,7 @@ static const struct {
 } fg_funcs[] = {
 	/* set 0: the fence functions; vb2_buffer_done holds the signal */
 	{ "vb2_buffer_attach_release_fence", 0 },
-	{ "vb2_buffer_publish_release_fence", 0 },
+	{ "vb2_buffers_publish_release_fences", 0 },
 	{ "vb2_release_fence_signal", 0 },
 	{ "vb2_buffer_done", 0 },
 	/* set 1: the whole QBUF and DQBUF, without nested traced calls */

@@ -14,6 +14,7 @@ kmemleak_start
 kunit_suite() { # module suite
 	modprobe "$1" || { echo "FAIL: modprobe $1"; rc=1; return; }
 	results=/sys/kernel/debug/kunit/$2/results
+	[ -r "$results" ] || { echo "FAIL: no KUnit results at $results"; rc=1; rmmod "$1"; return; }
 	cat "$results" | tee "/tmp/kunit-$2.log"
 	cases_ok=$(grep -c '^    ok [0-9]' "/tmp/kunit-$2.log")
 	cases_bad=$(grep -c -e '^    not ok [0-9]' -e '# SKIP' "/tmp/kunit-$2.log")
