@@ -818,7 +818,13 @@ static void report(struct ctx *c)
 		      !strcmp(c->fence_driver, "videobuf2"),
 		      "CAP1 had a pending write fence after QBUF (status %d, driver '%s')",
 		      c->fence_status_at_qbuf, c->fence_driver);
-		check(c->t_signal, "the release fence was signalled");
+		/* status 1 only: t_signal stays 0 for an error */
+		check(c->t_signal, "the release fence was signalled without error");
+		/* not at job start: vim2m holds the job for job_ms (a jiffy early) */
+		check(c->t_signal &&
+		      c->t_signal - t0 >= (c->job_ms - 10) * NSEC_PER_MSEC,
+		      "the fence signalled after the job's time (%.1f ms)",
+		      ms(c->t_signal - t0));
 		check(c->t_signal && c->t_flip >= c->t_signal - tol,
 		      "flip vblank %.1f ms >= fence signalled %.1f ms - 1 frame",
 		      ms(c->t_flip - t0), ms(c->t_signal - t0));

@@ -18,6 +18,15 @@ for rf in 1 0; do
 		rc=1
 		continue
 	fi
+	# a negative control that silently runs the positive case proves nothing
+	want=Y
+	[ "$rf" = 1 ] || want=N
+	got=$(cat /sys/module/vim2m/parameters/release_fences 2>/dev/null)
+	if [ "$got" != "$want" ]; then
+		echo "FAIL: vim2m release_fences is '$got' after loading it with $rf"
+		rc=1
+		continue
+	fi
 	echo "=== kms-flip, vim2m release_fences=$rf"
 	kms-flip -t "$job_ms" > /tmp/kms-$rf.log 2>&1
 	st=$?
