@@ -6,7 +6,7 @@ RUN ?=
 OUT ?=
 
 .PHONY: help demo check deps base import export build build-debug build-arm64 \
-	guest selftest programs bench bench-base vm mail clean-builds
+	guest selftest programs bench bench-base mutate vm mail clean-builds
 
 help:
 	@sed -n 's/^## \(make .*\)/\1/p' README.md
@@ -23,6 +23,9 @@ bench: deps base import build guest selftest
 # the base kernel against the series with the opt-in off
 bench-base: deps base import guest selftest
 	bash $(S)/bench.sh --base
+# each deliberate bug of tests/mutations/ must make a test fail
+mutate: deps base import build guest selftest
+	bash $(S)/mutate.sh
 
 deps:
 	bash $(S)/deps.sh

@@ -103,6 +103,8 @@ elif [ "$kind" = arm64 ]; then
 else
 	log "building $kind kernel and modules in $out"
 	with_progress "$out" kmake -s bzImage modules
+	# from the tree as it is now: no longer a mutant (scripts/mutate.sh)
+	rm -f "$out/.wb-mutant"
 	rm -rf "$out/mods"
 	kmake -s INSTALL_MOD_PATH="$out/mods" INSTALL_MOD_STRIP=1 modules_install >/dev/null
 fi

@@ -4,7 +4,7 @@
 # after each patch, sparse and W=1 against the base, kernel-doc, the arm64
 # build of the driver patches, and the tests in QEMU on the normal and the
 # debug kernel. Ends with "N passed, N failed"; exits non-zero on a failure.
-#   QUICK=1  skip the per-patch builds and the debug kernel
+#   QUICK=1  skip the per-patch builds, the mutation run and the debug kernel
 #   SOAK_FRAMES=N  frames of the soak test (default 2000; full: 100000)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -278,6 +278,8 @@ step "VM x86: vkms flip waits for the fence, shows the finished frame" kms_vm x8
 step "VM x86: exit paths, random operations, soak" faults_vm x86
 
 if [ -z "${QUICK:-}" ]; then
+	# negative controls: each deliberate bug must make a test fail (~5 min)
+	step "mutations: each deliberate bug is caught (tests/mutations)" "$S/mutate.sh"
 	step "build debug kernel (lockdep, KASAN, kmemleak)" "$S/build.sh" debug
 	step "VM debug: KUnit + selftest + vim2m compliance, 0 kernel reports" \
 		"$S/vm.sh" --kernel debug --timeout 1500 --add "$CACHE/selftest/vb2_release_fence_test" \

@@ -51,6 +51,9 @@ esac
 kernel=$out/arch/x86/boot/bzImage
 [ -f "$kernel" ] && [ -f "$out/include/config/kernel.release" ] ||
 	die "no $kind kernel at $kernel" "Build it first: bash scripts/build.sh $kind"
+[ ! -e "$out/.wb-mutant" ] || [ -n "${WB_ALLOW_MUTANT:-}" ] ||
+	die "$out holds a kernel with a deliberate bug (an interrupted mutation run)" \
+	    "Rebuild it: bash scripts/build.sh $kind"
 release=$(cat "$out/include/config/kernel.release")
 moddir=$out/mods/lib/modules/$release
 [ -d "$moddir" ] || die "no modules for $release in $out/mods" \

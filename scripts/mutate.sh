@@ -1,0 +1,121 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Mutation run: apply each deliberate bug of tests/mutations/ to the series
+# tree, build the x86 test kernel incrementally, run the KUnit suites and
+# the kselftest on it in the guest (tests/vm/mutant.sh), and put the tree
+# back. First the same run on the unmutated kernel must pass whole; then
+# every mutation must make at least one of those tests fail. Prints the
+# table of which tests caught which mutation.
+#   mutate.sh [NAME...]   default: every tests/mutations/[a-z]*.py
+# Run by make check (not with QUICK=1), about 5 min here. Expects 'make
+# build selftest' done; leaves the x86 kernel rebuilt from the unmutated
+# tree, also when it fails or is interrupted.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+need_tree
+
+dir=$WB_ROOT/tests/mutations
+all=$(cd "$dir" && find . -maxdepth 1 -name '[a-z]*.py' | sed 's|^\./||; s/\.py$//' | sort)
+[ -n "$all" ] || die "no mutations in $dir"
+names=("$@")
+[ ${#names[@]} -gt 0 ] || mapfile -t names <<< "$all"
+for n in "${names[@]}"; do
+	grep -qx -- "$n" <<< "$all" ||
+		die "no mutation '$n'" "The mutations are: $(tr '\n' ' ' <<< "$all")"
+done
+kst=$CACHE/selftest/vb2_release_fence_test
+[ -x "$kst" ] || die "no selftest binary at $kst" "Run 'make selftest' first."
+[ -z "$(wbgit -C "$TREE" status --porcelain --untracked-files=no)" ] ||
+	die "$TREE has uncommitted changes" \
+	    "Commit or stash them: the mutation run changes and restores files there."
+
+out=$CACHE/mutations
+mkdir -p "$out"
+# While build-x86 holds a mutant, this file says so: vm.sh refuses to boot
+# it for anything but this script, and build.sh removes it.
+marker=$CACHE/build-x86/.wb-mutant
+changed=() child='' mutant_built=''
+
+# Runs a command in the background and waits, so that a signal can stop it.
+run() { "$@" & child=$!; wait "$child"; local rc=$?; child=''; return $rc; }
+restore_tree() {
+	[ ${#changed[@]} = 0 ] || wbgit -C "$TREE" checkout -q -- "${changed[@]}"
+	changed=()
+}
+finish() {
+	local rc=$?
+	# whatever fails here, the rest of the clean-up must still run
+	set +e
+	trap - EXIT INT TERM HUP
+	[ -z "$child" ] || { kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; }
+	restore_tree
+	if [ -n "$mutant_built" ]; then
+		log "rebuilding the x86 kernel from the unmutated tree" >&2
+		if "$WB_ROOT/scripts/build.sh" x86 > "$out/restore.build.log" 2>&1; then
+			rm -f "$marker"
+		else
+			echo "ERROR: rebuilding the unmutated kernel failed: $out/restore.build.log" >&2
+			rc=1
+		fi
+	fi
+	exit "$rc"
+}
+trap finish EXIT
+trap 'exit 143' INT TERM HUP
+
+# guest run of the current build-x86: console log to $1
+guest() {
+	WB_ALLOW_MUTANT=1 run "$WB_ROOT/scripts/vm.sh" --timeout 300 --add "$kst" \
+		--add "$WB_ROOT/tests/vm/mutant.sh" -- mutant.sh > "$1" 2>&1 ||
+		echo "guest exit $?" >> "$1"
+}
+# the tests that failed, one line, or nothing; dies on a broken run
+caught_in() { # CONSOLE_LOG
+	if ! grep -q '^MUTANT-DONE' "$1" || grep -q '^MUTANT-ERROR' "$1"; then
+		die "the guest run did not complete: $(grep -m1 -e '^MUTANT-ERROR' -e '^guest exit' "$1" || echo 'no MUTANT-DONE')" \
+		    "Console log: $1"
+	fi
+	sed -n 's/^CAUGHT-BY //p' "$1" | tr -d '\r' | paste -sd, - | sed 's/,/, /g'
+}
+
+if [ -e "$marker" ]; then
+	log "build-x86 holds a mutant of an interrupted run: rebuilding it"
+	mutant_built=1
+	run "$WB_ROOT/scripts/build.sh" x86 > "$out/restore.build.log" 2>&1 ||
+		die "rebuilding the unmutated kernel failed: $out/restore.build.log"
+	mutant_built=''
+fi
+log "the unmutated kernel first: every test must pass"
+guest "$out/baseline.console.log"
+base=$(caught_in "$out/baseline.console.log")
+[ -z "$base" ] || die "tests fail on the unmutated kernel: $base" \
+	"A mutation run proves nothing then; console log: $out/baseline.console.log"
+
+table=$out/table.md
+printf '| mutation | caught by |\n|---|---|\n' > "$table"
+missed=0
+for n in "${names[@]}"; do
+	log "mutation $n"
+	files=$(python3 -B "$dir/$n.py" "$TREE") ||
+		die "mutation $n does not apply (above)"
+	mapfile -t changed <<< "$files"
+	mutant_built=1
+	run "$WB_ROOT/scripts/build.sh" x86 > "$out/$n.build.log" 2>&1 ||
+		die "the kernel with mutation $n does not build: $out/$n.build.log" \
+		    "A mutation that does not build proves nothing: fix tests/mutations/$n.py."
+	touch "$marker"
+	restore_tree
+	guest "$out/$n.console.log"
+	caught=$(caught_in "$out/$n.console.log")
+	if [ -z "$caught" ]; then
+		missed=$((missed + 1))
+		caught="**missed**"
+	fi
+	printf '| %s | %s |\n' "$n" "$caught" >> "$table"
+	echo "  $n: $caught"
+done
+[ -z "$(wbgit -C "$TREE" status --porcelain --untracked-files=no)" ] ||
+	die "the tree was not put back: $(wbgit -C "$TREE" status --short | head -3)"
+echo
+cat "$table"
+[ "$missed" = 0 ] || die "$missed mutation(s) went unnoticed (table: $table)"

@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side (busybox sh) of scripts/mutate.sh: run the two KUnit suites and
+# the release fence kselftest (without its 1500-round concurrency test) and
+# print "CAUGHT-BY <test>" for each test that failed, as soon as it fails.
+# Anything that keeps the tests from running is "MUTANT-ERROR <what>", never
+# a catch; "MUTANT-DONE" ends a complete run.
+echo 1 > /proc/sys/kernel/printk	# keep kernel messages off our lines
+mount | grep -q ' /sys/kernel/debug ' || mount -t debugfs none /sys/kernel/debug
+kst=vb2_release_fence_test
+command -v $kst >/dev/null || { echo "MUTANT-ERROR no $kst in the guest"; exit 0; }
+$kst -l 2>&1 | grep -q commit_races_completion ||
+	echo "MUTANT-ERROR no commit_races_completion test to leave out"
+modprobe vim2m || { echo "MUTANT-ERROR modprobe vim2m"; exit 0; }
+for m in videobuf2-fence-kunit:videobuf2_release_fence \
+	 v4l2-mem2mem-kunit:v4l2_mem2mem_release_fence; do
+	mod=${m%%:*} suite=${m#*:}
+	results=/sys/kernel/debug/kunit/$suite/results
+	modprobe "$mod" && [ -r "$results" ] ||
+		{ echo "MUTANT-ERROR KUnit suite $suite did not run"; continue; }
+	sed -n "s/^    not ok [0-9]* \(.*\)/CAUGHT-BY kunit:$suite.\1/p" "$results"
+	rmmod "$mod"
+done
+$kst -T commit_races_completion 2>&1 | tee /tmp/kst.log |
+	sed -n 's/^not ok [0-9]* \(.*\)/CAUGHT-BY kselftest:\1/p'
+grep '^# Totals' /tmp/kst.log || echo "MUTANT-ERROR the kselftest did not finish"
+echo MUTANT-DONE
