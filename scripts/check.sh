@@ -8,6 +8,7 @@
 #   SOAK_FRAMES=N  frames of the soak test (default 2000; full: 100000)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+one_at_a_time "make check"
 S=$WB_ROOT/scripts
 logs=$CACHE/logs/check
 rm -rf "$logs"
@@ -182,16 +183,23 @@ for o in "${objs[@]}"; do
 	case "$o" in drivers/media/*) arm_objs+=("$o") ;; esac
 done
 
+# Built from the series, before the tree goes back to the base: the base
+# kernel's VM run checks that it skips there.
+step "selftest binary" "$S/selftest.sh" || stop
+
 # Bisectability: the base and then every patch build, in one build tree.
 "${git[@]}" checkout -q --detach "$BASE_TAG"
 step "build x86 test kernel at base" "$S/build.sh" x86 || stop
 step "guest userspace" "$S/guest.sh" || stop
 
-# compliance_at LABEL: v4l2-compliance on the virtual drivers in QEMU; the
-# per-run totals (node numbers and times dropped) go to $logs/compliance-LABEL.
+# compliance_at LABEL [GUEST_CMD]: v4l2-compliance on the virtual drivers in
+# QEMU (compliance.sh, or GUEST_CMD which runs it); the per-run totals (node
+# numbers and times dropped) go to $logs/compliance-LABEL.
 compliance_at() {
 	local out=$logs/compliance-$1.out rc
-	"$S/vm.sh" --timeout 900 --add "$WB_ROOT/tests/vm/compliance.sh" -- compliance.sh > "$out" 2>&1
+	"$S/vm.sh" --timeout 900 --add "$WB_ROOT/tests/vm/compliance.sh" \
+		--add "$WB_ROOT/tests/vm/at-base.sh" --add "$WB_ROOT/tests/vm/selftest-expect.sh" \
+		--add "$CACHE/selftest/vb2_release_fence_test" -- "${2:-compliance.sh}" > "$out" 2>&1
 	rc=$?
 	cat "$out"
 	tr -d '\r' < "$out" | grep -E '^[a-z0-9-]+: Total for' |
@@ -200,9 +208,16 @@ compliance_at() {
 	return $rc
 }
 # The reference for "no regressions": the same runs on the base kernel. A
-# failure there is reported, not fatal; the comparison below decides.
-base_compliance() { compliance_at base || echo "(the base kernel fails some runs; compared below)"; [ -s "$logs/compliance-base" ]; }
-step "VM x86 at base: v4l2-compliance, the reference totals" base_compliance
+# failure there is reported, not fatal; the comparison below decides. The
+# kselftest of the series must skip every test there (an old kernel).
+base_compliance() {
+	compliance_at base at-base.sh ||
+		echo "(the base kernel fails some runs; compared below)"
+	[ -s "$logs/compliance-base" ] || return 1
+	tr -d '\r' < "$logs/compliance-base.out" | grep -q '^selftest (old-kernel): .* 0 passed, 0 failed' ||
+		{ echo "the kselftest did not skip every test on the base kernel"; return 1; }
+}
+step "VM x86 at base: v4l2-compliance reference totals; the kselftest skips all" base_compliance
 step "sparse + W=1 at base, x86 (${#x86_objs[@]} files)" base_warnings x86 "${x86_objs[@]}"
 step "kernel-doc -Wall at base" kdoc_warnings "$logs/kdoc-base"
 [ ${#docdirs[@]} -gt 0 ] &&
@@ -250,7 +265,6 @@ new_doc_warnings() {
 [ ${#docdirs[@]} -gt 0 ] &&
 	step "htmldocs: no new warnings (${docdirs[*]})" new_doc_warnings
 
-step "selftest binary" "$S/selftest.sh" || stop
 step "guest test programs (tests/vm, tools)" "$S/programs.sh" || stop
 step "VM x86: v4l2-compliance (vim2m, vivid, vicodec, visl)" compliance_at series
 same_compliance() {
@@ -259,23 +273,24 @@ same_compliance() {
 	cat "$logs/compliance-series"
 }
 step "v4l2-compliance totals: series equal to base" same_compliance
-step "VM x86: KUnit suite + release fence selftest" \
+step "VM x86: KUnit suites + release fence selftest, and its negative control" \
 	"$S/vm.sh" --timeout 600 --add "$CACHE/selftest/vb2_release_fence_test" \
-	--add "$WB_ROOT/tests/vm/fences.sh" --add "$WB_ROOT/tests/vm/kernel-checks.sh" -- fences.sh
+	--add "$WB_ROOT/tests/vm/fences.sh" --add "$WB_ROOT/tests/vm/kernel-checks.sh" \
+	--add "$WB_ROOT/tests/vm/selftest-expect.sh" -- fences.sh
 kms_vm() { # KIND
 	"$S/vm.sh" --kernel "$1" --timeout 1200 --add "$CACHE/programs/kms-flip" \
 		--add "$WB_ROOT/tests/vm/kms.sh" --add "$WB_ROOT/tests/vm/kernel-checks.sh" -- kms.sh
 }
 # Exit paths, a random sequence (seed 1, 10^4 operations) and a soak with
 # SOAK_FRAMES frames (default 2000; the full setting is 100000).
-faults_vm() { # KIND
+faults_vm() { # KIND [--negative]
 	"$S/vm.sh" --kernel "$1" --timeout 1800 --add "$CACHE/programs/fence-exit-paths" \
 		--add "$CACHE/programs/fence-stress" --add "$WB_ROOT/tests/vm/faults.sh" \
 		--add "$WB_ROOT/tests/vm/kernel-checks.sh" \
-		-- faults.sh "${SOAK_FRAMES:-2000}"
+		-- faults.sh "${SOAK_FRAMES:-2000}" ${2:+"$2"}
 }
 step "VM x86: vkms flip waits for the fence, shows the finished frame" kms_vm x86
-step "VM x86: exit paths, random operations, soak" faults_vm x86
+step "VM x86: exit paths, random operations, soak; all fail without fences" faults_vm x86 --negative
 
 if [ -z "${QUICK:-}" ]; then
 	# negative controls: each deliberate bug must make a test fail (~5 min)

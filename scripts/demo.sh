@@ -8,6 +8,7 @@
 # (make demo does that first).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+one_at_a_time "make demo"
 
 out=$CACHE/demo
 mkdir -p "$out"

@@ -51,6 +51,21 @@ wbgit() {
 		-c commit.gpgSign=false -c tag.gpgSign=false "$@"
 }
 
+# one_at_a_time WHAT: the long runs (check, mutate, bench, demo) rebuild and
+# boot the same kernels under $CACHE; a second one at the same time would
+# build over the first's kernel or check out another commit under it. The
+# lock is held until the caller exits; the runs it starts inherit it.
+one_at_a_time() {
+	[ -n "${WB_LOCK_HELD:-}" ] && return 0
+	mkdir -p "$CACHE"
+	exec 9>>"$CACHE/.workbench.lock"
+	flock -n 9 ||
+		die "another workbench run uses $CACHE: $(cat "$CACHE/.workbench.who" 2>/dev/null || echo unknown)" \
+			"Wait for it to end, or give this one another CACHE=DIR."
+	echo "$1, pid $$, started $(date '+%F %T')" > "$CACHE/.workbench.who"
+	export WB_LOCK_HELD=1
+}
+
 # need_space GIB WHAT: stop before WHAT fills the disk under $CACHE.
 need_space() {
 	local free

@@ -12,6 +12,7 @@
 # tree, also when it fails or is interrupted.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+one_at_a_time "make mutate"
 need_tree
 
 dir=$WB_ROOT/tests/mutations
@@ -66,7 +67,8 @@ trap 'exit 143' INT TERM HUP
 # guest run of the current build-x86: console log to $1
 guest() {
 	WB_ALLOW_MUTANT=1 run "$WB_ROOT/scripts/vm.sh" --timeout 300 --add "$kst" \
-		--add "$WB_ROOT/tests/vm/mutant.sh" -- mutant.sh > "$1" 2>&1 ||
+		--add "$WB_ROOT/tests/vm/mutant.sh" --add "$WB_ROOT/tests/vm/kernel-checks.sh" \
+		-- mutant.sh > "$1" 2>&1 ||
 		echo "guest exit $?" >> "$1"
 }
 # the tests that failed, one line, or nothing; dies on a broken run

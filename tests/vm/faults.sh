@@ -5,12 +5,17 @@
 # mode (seed 1, 10000 operations) and in soak mode (CYCLES frames), then,
 # where the kernel has them, a kmemleak scan and a scan of the kernel log
 # for lockdep, KASAN and WARN/BUG reports. Exits 1 on any failure.
-#   faults.sh [CYCLES]   soak frames, default 2000 (CI); 100000 for a full run
+#   faults.sh [CYCLES [--negative]]
+#     CYCLES      soak frames, default 2000 (CI); 100000 for a full run
+#     --negative  then the negative control: vim2m reloaded with
+#                 release_fences=0, and each of the runs above must fail
+#                 for want of fences
 # From the host, with the two programs built static into $out:
 #   bash scripts/vm.sh [--kernel debug --timeout 1800] \
 #       --add "$out/fence-exit-paths" --add "$out/fence-stress" \
 #       --add tests/vm/faults.sh --add tests/vm/kernel-checks.sh -- faults.sh [CYCLES]
 cycles=${1:-2000}
+negative=${2:-}
 summary=/tmp/faults.summary
 : > "$summary"
 rc=0
@@ -44,6 +49,37 @@ step "exit paths (fence-exit-paths)" exit_paths
 modprobe vim2m
 step "random operations (seed 1, 10000 ops)" fence-stress -s 1 -n 10000
 step "soak ($cycles frames)" fence-stress -S "$cycles"
+
+# must_fail NAME PATTERN CMD...: CMD must fail, and its output must show
+# PATTERN, the check that needs a fence; any other failure is not the
+# control's.
+must_fail() {
+	name=$1 pattern=$2
+	shift 2
+	"$@" > /tmp/negative.out 2>&1
+	st=$?
+	if [ "$st" != 0 ] && grep -q -e "$pattern" /tmp/negative.out; then
+		note "ok: without fences, $name fails: $(grep -m1 -e "$pattern" /tmp/negative.out)"
+		return 0
+	fi
+	cat /tmp/negative.out
+	failed "without fences, $name (exit $st) did not fail on '$pattern'"
+}
+
+if [ "$negative" = --negative ]; then
+	param=/sys/module/vim2m/parameters/release_fences
+	rmmod vim2m
+	modprobe vim2m release_fences=0
+	if [ "$(cat "$param" 2>/dev/null)" = N ]; then
+		must_fail "exit paths" '^# Totals: pass:0 fail:2 ' fence-exit-paths
+		must_fail "random operations" 'no pending fence was ever observed' \
+			fence-stress -s 1 -n 2000
+		must_fail "the soak" 'resv holds 0 fences, not 1' \
+			fence-stress -S 300
+	else
+		failed "negative control: $param is '$(cat "$param" 2>/dev/null)', not N"
+	fi
+fi
 
 kmemleak_check > /tmp/kmemleak.out
 st=$?

@@ -10,15 +10,19 @@
  * DQBUF, STREAMON/OFF, EXPBUF, close and reopen, poll, EXPORT_SYNC_FILE and
  * REQBUFS, 1 ms jobs. Operations mostly pick valid arguments but not always;
  * each lists the errnos it may get, anything else is a failure. Exports and
- * sync_files are held across the contexts' lives, as a consumer would. At
- * the end every context is closed: no fence of driver "videobuf2" may then be
- * pending in any dma_resv (debugfs bufinfo) nor in any held sync_file, and
- * no OUTPUT plane may ever have shown one.
+ * sync_files are held across the contexts' lives, as a consumer would.
+ * After every STREAMOFF and close, no held CAPTURE export of that context
+ * may make a reader wait (poll with no timeout). At the end every context
+ * is closed: no fence of driver "videobuf2" may then be pending in any
+ * dma_resv (debugfs bufinfo) nor in any held sync_file, and no OUTPUT
+ * plane may ever have shown one.
  *
  * Soak mode: one context, NBUF buffer pairs kept in flight, CYCLES frames,
- * all CAPTURE planes exported. Every dma_resv must hold at most one fence
- * (each frame's fence replaces the previous one of its buffer) and slab
- * usage must not grow with the number of frames.
+ * all CAPTURE planes exported. Ten times in the run and at the end, every
+ * CAPTURE dma_resv must hold exactly one fence of ours, on the context of
+ * its buffer's first frame, with the seqno of the number of times the
+ * buffer was queued: every frame was fenced, on one timeline per buffer.
+ * Slab usage must not grow with the number of frames.
  *
  * Static build (scripts/programs.sh), the helpers from
  * ../../tools/v4l2-m2m-util.h need no -I:
@@ -203,25 +207,33 @@ static int sync_info(int fd, struct sync_fence_info *f)
  * "size flags mode count exp_name ino name", then one line per fence
  * "\t<usage> fence:<ctx>:<seqno> <timeline> <driver> <un>signalled".
  * Counts the unsignalled videobuf2 fences in all of them and, for the
- * dma-bufs with inode numbers in ino[], the largest fence count of one.
+ * dma-bufs with inode numbers in ino[], the fences each holds and the
+ * context:seqno of the last one. A signalled fence shows neither timeline
+ * nor driver (its ops may be gone), only its context:seqno.
  */
 struct bufinfo {
 	unsigned int bufs;
 	unsigned int vb2_pending;
-	unsigned int max_fences;	/* among ino[] */
 	unsigned int found;		/* of ino[] */
+	/* per ino[] entry */
+	unsigned int fences[NBUF];
+	unsigned long long ctx[NBUF], seqno[NBUF];
+	/* a pending fence of another driver: none may be there */
+	unsigned int foreign_pending[NBUF];
 };
 
 static int read_bufinfo(const unsigned long long *ino, unsigned int nino,
 			struct bufinfo *bi)
 {
-	unsigned int fences = 0;
-	bool in = false;
+	unsigned long long ctx, seqno;
 	size_t cap = 0;
-	char *line = NULL;
+	char *line = NULL, *p;
+	int in = -1;
 	FILE *f;
 
 	memset(bi, 0, sizeof(*bi));
+	if (nino > NBUF)
+		return -EINVAL;
 	f = fopen(BUFINFO_PATH, "re");
 	if (!f)
 		return -errno;
@@ -238,19 +250,26 @@ static int read_bufinfo(const unsigned long long *ino, unsigned int nino,
 				   &i_ino) != 6)
 				continue;
 			bi->bufs++;
-			fences = 0;
-			in = false;
+			in = -1;
 			for (i = 0; i < nino; i++)
-				in |= ino[i] == i_ino;
-			bi->found += in;
+				if (ino[i] == i_ino)
+					in = i;
+			bi->found += in >= 0;
 			continue;
 		}
-		if (!strstr(line, " fence:"))
+		p = strstr(line, " fence:");
+		if (!p)
 			continue;
 		if (strstr(line, " " VB2_DRIVER " unsignalled"))
 			bi->vb2_pending++;
-		if (in && ++fences > bi->max_fences)
-			bi->max_fences = fences;
+		if (in < 0 || sscanf(p, " fence:%llu:%llu", &ctx, &seqno) != 2)
+			continue;
+		bi->fences[in]++;
+		if (strstr(line, " unsignalled") &&
+		    !strstr(line, " " VB2_DRIVER " unsignalled"))
+			bi->foreign_pending[in]++;
+		bi->ctx[in] = ctx;
+		bi->seqno[in] = seqno;
 	}
 	free(line);
 	fclose(f);
@@ -386,6 +405,32 @@ static void note_stranded(const struct export *e, const char *how)
 		     op_no, how, (int)(e->owner - ctxs), why_stranded(e));
 }
 
+/*
+ * STREAMOFF of either queue and close end every job of the context: the
+ * running one completes and the others' fences are withdrawn. So when the
+ * call returns, none of its CAPTURE planes may still make a reader wait.
+ */
+static unsigned long idle_checks;
+
+static void check_ctx_idle(const struct ctx *c, unsigned int gen,
+			   const char *after)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < MAX_EXPORTS; i++) {
+		const struct export *e = &exports[i];
+
+		if (e->fd < 0 || e->output || e->owner != c || e->gen != gen)
+			continue;
+		idle_checks++;
+		ret = poll_fd(e->fd, POLLIN, 0);
+		if (ret >= 0 && !(ret & POLLIN))
+			fail("op %lu: a CAPTURE plane of context %d still fenced after %s",
+			     op_no, (int)(c - ctxs), after);
+	}
+}
+
 static void check_sync_file(int fd, const struct export *e)
 {
 	struct sync_fence_info f[MAX_FENCES];
@@ -467,6 +512,10 @@ static int run_op(enum op_id id, struct ctx *c, int q)
 		break;
 	case OP_STREAMOFF:
 		ret = do_stream(c, q, false);
+		if (!ret)
+			check_ctx_idle(c, ctx_gen[c - ctxs], q ?
+				       "STREAMOFF(CAPTURE)" :
+				       "STREAMOFF(OUTPUT)");
 		break;
 	case OP_EXPBUF:
 		/* mostly CAPTURE planes, the ones that get fences */
@@ -485,6 +534,7 @@ static int run_op(enum op_id id, struct ctx *c, int q)
 	case OP_REOPEN:
 		/* exports and sync_files of the old context stay held */
 		close(c->fd);
+		check_ctx_idle(c, ctx_gen[c - ctxs], "close");
 		ctx_gen[c - ctxs]++;
 		ret = ctx_open(c, 1);
 		break;
@@ -664,9 +714,9 @@ static int random_mode(__u64 seed, unsigned long nops)
 		if (syncs[i] >= 0)
 			close(syncs[i]);
 
-	printf("random: %lu operations in %.1f s (%.0f/s); pending videobuf2 fences seen %lu times, on OUTPUT planes %lu, stranded %lu\n",
+	printf("random: %lu operations in %.1f s (%.0f/s); pending videobuf2 fences seen %lu times, on OUTPUT planes %lu, stranded %lu; planes checked idle after STREAMOFF or close %lu times\n",
 	       op_no, t, op_no / t, seen_pending, seen_on_output,
-	       stranded_seen);
+	       stranded_seen, idle_checks);
 	if (stranded_seen)
 		printf("random: stranded fences: %lu on closed contexts, %lu without OUTPUT streaming, %lu without CAPTURE streaming\n",
 		       stranded_by[0], stranded_by[1], stranded_by[2]);
@@ -688,6 +738,8 @@ static int random_mode(__u64 seed, unsigned long nops)
 	/* a run that never fenced anything tested nothing */
 	if (!seen_pending)
 		fail("random: no pending fence was ever observed");
+	if (!idle_checks)
+		fail("random: no plane was ever checked after STREAMOFF or close");
 	return failures ? 1 : 0;
 }
 
@@ -778,11 +830,23 @@ static int dq_wait(struct ctx *c, int q, unsigned int *idx)
 	return -ETIMEDOUT;
 }
 
-/* every 'checks' frames: one fence per resv, none unexpected pending */
-static void soak_check_resv(const unsigned long long *ino, unsigned int n,
-			    unsigned long frame, unsigned int *max_fences)
+/*
+ * Every buffer's fences come from one timeline, and each queueing takes the
+ * next seqno: the last fence in a buffer's dma_resv has the seqno of the
+ * number of times the buffer was queued (so every frame was fenced), on
+ * the context it had from the first frame. Each resv holds that one fence:
+ * a new one replaces the signalled one before it, and nothing else adds
+ * any; while it is pending, it shows videobuf2 as its driver. A signalled
+ * fence may already be there at the first check (1 ms jobs), so the
+ * context is not required to be seen pending.
+ */
+static void soak_check_resv(const unsigned long long *ino,
+			    const unsigned long *queued,
+			    unsigned long long *first_ctx, unsigned int n,
+			    unsigned long frame)
 {
 	struct bufinfo bi;
+	unsigned int i;
 	int ret;
 
 	ret = read_bufinfo(ino, n, &bi);
@@ -793,19 +857,31 @@ static void soak_check_resv(const unsigned long long *ino, unsigned int n,
 	if (bi.found != n)
 		fail("soak: frame %lu: %u of %u exports in bufinfo", frame,
 		     bi.found, n);
-	if (bi.max_fences > *max_fences)
-		*max_fences = bi.max_fences;
-	/* all planes are exported once: at most one fence each */
-	if (bi.max_fences > 1)
-		fail("soak: frame %lu: a CAPTURE resv holds %u fences",
-		     frame, bi.max_fences);
+	for (i = 0; i < n; i++) {
+		if (bi.fences[i] != 1) {
+			fail("soak: frame %lu: CAPTURE %u's resv holds %u fences, not 1",
+			     frame, i, bi.fences[i]);
+			continue;
+		}
+		if (bi.foreign_pending[i])
+			fail("soak: frame %lu: CAPTURE %u's resv holds a pending fence not of %s",
+			     frame, i, VB2_DRIVER);
+		if (!first_ctx[i])
+			first_ctx[i] = bi.ctx[i];
+		if (bi.ctx[i] != first_ctx[i])
+			fail("soak: frame %lu: CAPTURE %u's fence context changed from %llu to %llu",
+			     frame, i, first_ctx[i], bi.ctx[i]);
+		if (bi.seqno[i] != queued[i])
+			fail("soak: frame %lu: CAPTURE %u queued %lu times, fence seqno %llu",
+			     frame, i, queued[i], bi.seqno[i]);
+	}
 }
 
 static int soak_mode(unsigned long cycles, unsigned int nbuf)
 {
-	unsigned long long ino[NBUF];
-	unsigned long frame, warmup, fenced = 0, sampled = 0;
-	unsigned int i, idx, oidx, max_fences = 0;
+	unsigned long long ino[NBUF], first_ctx[NBUF] = { 0 };
+	unsigned long frame, warmup, queued[NBUF] = { 0 };
+	unsigned int i, idx, oidx;
 	struct slab_snap before, after;
 	struct bufinfo bi;
 	int exp[NBUF], ret;
@@ -835,6 +911,7 @@ static int soak_mode(unsigned long cycles, unsigned int nbuf)
 		ret = do_qbuf(&c, 1, i);
 		if (!ret)
 			ret = do_qbuf(&c, 0, i);
+		queued[i] += !ret;
 	}
 	if (ret) {
 		fail("soak: setting up vim2m: %s", strerror(-ret));
@@ -869,39 +946,24 @@ static int soak_mode(unsigned long cycles, unsigned int nbuf)
 			     strerror(-ret));
 			break;
 		}
-		/* sample: the buffer just queued is normally fenced */
-		if (frame % 64 == 0) {
-			struct sync_fence_info f[MAX_FENCES];
-			int fd = dmabuf_export_sync_file(exp[idx], DMA_BUF_SYNC_READ);
-
-			sampled++;
-			if (fd >= 0 && sync_info(fd, f) == 1 &&
-			    !f[0].status &&
-			    !strcmp(f[0].driver_name, VB2_DRIVER))
-				fenced++;
-			if (fd >= 0)
-				close(fd);
-		}
+		queued[idx]++;
 		if (frame % (cycles / 10 + 1) == 0)
-			soak_check_resv(ino, nbuf, frame, &max_fences);
+			soak_check_resv(ino, queued, first_ctx, nbuf, frame);
 	}
 	t = now_s() - t0;
 	alarm(0);
 
 	do_stream(&c, 1, false);
 	do_stream(&c, 0, false);
-	soak_check_resv(ino, nbuf, frame, &max_fences);
+	soak_check_resv(ino, queued, first_ctx, nbuf, frame);
 	ret = read_bufinfo(NULL, 0, &bi);
 	if (!ret && bi.vb2_pending)
 		fail("soak: %u videobuf2 fences pending after STREAMOFF",
 		     bi.vb2_pending);
 	slab_snapshot(&after);
 
-	printf("soak: %lu frames in %.1f s: %.0f frames/s; fenced when sampled: %lu of %lu; max fences per resv %u\n",
-	       frame - warmup, t, (frame - warmup) / t, fenced, sampled,
-	       max_fences);
-	if (!fenced)
-		fail("soak: no frame was ever seen fenced");
+	printf("soak: %lu frames in %.1f s: %.0f frames/s; CAPTURE 0 queued %lu times\n",
+	       frame - warmup, t, (frame - warmup) / t, queued[0]);
 
 	/*
 	 * A leak of one small object per frame grows some kmalloc cache by

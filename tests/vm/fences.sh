@@ -1,16 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest side (busybox sh): the videobuf2 and v4l2-mem2mem KUnit suites and
-# the release fence kselftest on vim2m; with --debug (debug kernel) also vim2m's
-# v4l2-compliance. Then a kmemleak scan (where built in) and a scan of the
-# kernel log: any lockdep, KASAN, kmemleak or WARN report fails the run.
+# the release fence kselftest on vim2m, then its negative control
+# (selftest-expect.sh negative: with vim2m's opt-in off every test must
+# fail); with --debug (debug kernel), instead of the negative control,
+# vim2m's v4l2-compliance streaming MMAP and DMABUF buffers imported from
+# vivid. Then a kmemleak scan (where built in) and a scan of the kernel
+# log: any lockdep, KASAN, kmemleak or WARN report fails the run.
 debug=${1:-}
 rc=0
 modprobe vim2m || { echo "FAIL: modprobe vim2m"; exit 1; }
 . "$(dirname "$0")/kernel-checks.sh"
 kmemleak_start
 
-# KUnit: loading a module runs its suite; debugfs keeps its KTAP report.
 kunit_suite() { # module suite
 	modprobe "$1" || { echo "FAIL: modprobe $1"; rc=1; return; }
 	results=/sys/kernel/debug/kunit/$2/results
@@ -26,8 +28,9 @@ kunit_suite() { # module suite
 	fi
 	rmmod "$1"
 }
-kunit_suite videobuf2-fence-kunit videobuf2_release_fence
-kunit_suite v4l2-mem2mem-kunit v4l2_mem2mem_release_fence
+for m in $kunit_suites; do
+	kunit_suite "${m%%:*}" "${m#*:}"
+done
 
 # A skipped test proves nothing here: every prerequisite is in the guest.
 vb2_release_fence_test 2>&1 | tee /tmp/selftest.log
@@ -36,14 +39,25 @@ grep -q '^# Totals: pass:[0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0' /tmp/self
 
 if [ "$debug" = --debug ]; then
 	# Streaming through the fenced paths under lockdep, with both memory
-	# types: MMAP and DMABUF imported from vivid's capture node.
+	# types: MMAP, and DMABUF imported from vivid's capture node, which
+	# must be at least as large as vim2m's buffers.
+	modprobe vivid n_devs=1 || { echo "FAIL: modprobe vivid"; rc=1; }
 	for d in /sys/class/video4linux/video*; do
-		[ "$(cat "$d/name")" = vim2m ] && vim2m=/dev/${d##*/}
+		case "$(cat "$d/name")" in
+		vim2m) vim2m=/dev/${d##*/} ;;
+		vivid-000-vid-cap) vivid=/dev/${d##*/} ;;
+		esac
 	done
-	v4l2-compliance -d "$vim2m" -s5 > /tmp/compliance.log 2>&1
+	v4l2-ctl -d "$vivid" -v width=1280,height=720,pixelformat=YUYV ||
+		{ echo "FAIL: setting vivid's capture format"; rc=1; }
+	v4l2-compliance -d "$vim2m" -s5 -e "$vivid" > /tmp/compliance.log 2>&1
 	grep '^Total for' /tmp/compliance.log
 	grep -q '^Total for.*Failed: 0,' /tmp/compliance.log ||
 		{ cat /tmp/compliance.log; rc=1; }
+	grep -q 'test DMABUF.*: OK' /tmp/compliance.log ||
+		{ echo "FAIL: v4l2-compliance streamed no DMABUF buffers"; rc=1; }
+else
+	selftest-expect.sh negative || rc=1
 fi
 kmemleak_check || rc=1
 kernel_reports || rc=1

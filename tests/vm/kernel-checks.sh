@@ -5,6 +5,10 @@
 
 kmemleak=/sys/kernel/debug/kmemleak
 
+# The series' KUnit suites, as module:suite; loading a module runs its
+# suite, and debugfs keeps the KTAP report in kunit/SUITE/results.
+kunit_suites="videobuf2-fence-kunit:videobuf2_release_fence v4l2-mem2mem-kunit:v4l2_mem2mem_release_fence"
+
 # Forget what boot left behind: only leaks from here on count.
 kmemleak_start() {
 	[ -e "$kmemleak" ] || return 0

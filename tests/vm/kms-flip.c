@@ -113,7 +113,8 @@ struct ctx {
 	int crc_fd;
 
 	/* what was measured, CLOCK_MONOTONIC ns */
-	long long t_qbuf, t_commit_ret, t_flip, t_flip_rx, t_dqbuf, t_signal;
+	long long t_job0, t_qbuf, t_commit_ret, t_flip, t_flip_rx, t_dqbuf;
+	long long t_signal;
 	uint32_t flip_seq, ref_seq;
 	bool flipped, ref_flipped, done, cap1_unwritten_at_commit;
 	long long t_cap0;
@@ -686,6 +687,7 @@ static void run(struct ctx *c)
 	c->unwritten_crc = c->crcs[c->ncrcs - 1].crc;
 
 	qbuf(c, V4L2_BUF_TYPE_VIDEO_OUTPUT, 0);
+	c->t_job0 = now_ns();
 	qbuf(c, V4L2_BUF_TYPE_VIDEO_CAPTURE, 0);	/* job 0 starts */
 	qbuf(c, V4L2_BUF_TYPE_VIDEO_OUTPUT, 1);
 	c->t_qbuf = now_ns();
@@ -803,8 +805,9 @@ static void report(struct ctx *c)
 	      "CRCs of the flipped and finished frames read");
 	check(fin != c->unwritten_crc,
 	      "finished and unwritten frames have different CRCs");
-	check(c->t_commit_ret - t0 < c->job_ms * NSEC_PER_MSEC / 2,
-	      "the non-blocking commit returned at once (%.1f ms)",
+	/* by events, not a time bound: a loaded emulator may stall anywhere */
+	check(c->t_commit_ret < (c->fences ? c->t_signal : c->t_dqbuf),
+	      "the non-blocking commit (%.1f ms) returned before job 1 ended",
 	      ms(c->t_commit_ret - t0));
 
 	/*
@@ -820,11 +823,16 @@ static void report(struct ctx *c)
 		      c->fence_status_at_qbuf, c->fence_driver);
 		/* status 1 only: t_signal stays 0 for an error */
 		check(c->t_signal, "the release fence was signalled without error");
-		/* not at job start: vim2m holds the job for job_ms (a jiffy early) */
+		/*
+		 * Not at job start: job 1 runs after job 0, which started
+		 * after t_job0, and vim2m holds each for job_ms (its timer
+		 * may fire a jiffy early).
+		 */
 		check(c->t_signal &&
-		      c->t_signal - t0 >= (c->job_ms - 10) * NSEC_PER_MSEC,
-		      "the fence signalled after the job's time (%.1f ms)",
-		      ms(c->t_signal - t0));
+		      c->t_signal - c->t_job0 >=
+		      (2 * c->job_ms - 20) * NSEC_PER_MSEC,
+		      "the fence signalled two jobs' time after job 0 was queued (%.1f ms)",
+		      ms(c->t_signal - c->t_job0));
 		check(c->t_signal && c->t_flip >= c->t_signal - tol,
 		      "flip vblank %.1f ms >= fence signalled %.1f ms - 1 frame",
 		      ms(c->t_flip - t0), ms(c->t_signal - t0));

@@ -4,13 +4,15 @@
 # kms-flip flips vkms to a vim2m capture buffer right after the QBUF that
 # commits the job writing it, with vim2m release_fences=1 (the flip must
 # wait for the job) and release_fences=0 (it must not), then prints what it
-# measured. Fails if either run fails or the kernel log has a lockdep,
-# KASAN or WARN report.
+# measured. Fails if either run fails, kmemleak (where built in) finds a
+# leak, or the kernel log has a lockdep, KASAN or WARN report.
 #   kms.sh [JOB_MS]    vim2m's job time, default 400
 job_ms=${1:-400}
 rc=0
 
 modprobe vkms || { echo "FAIL: modprobe vkms"; exit 1; }
+. "$(dirname "$0")/kernel-checks.sh"
+kmemleak_start
 for rf in 1 0; do
 	rmmod vim2m 2>/dev/null
 	if ! modprobe vim2m release_fences=$rf; then
@@ -56,7 +58,7 @@ for rf in 1 0; do
 		"$(echo "$line" | field torn)"
 done
 
-. "$(dirname "$0")/kernel-checks.sh"
+kmemleak_check || rc=1
 kernel_reports || rc=1
 [ $rc = 0 ] && echo "PASS: kms.sh" || echo "FAIL: kms.sh"
 exit $rc

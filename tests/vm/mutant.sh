@@ -12,8 +12,8 @@ command -v $kst >/dev/null || { echo "MUTANT-ERROR no $kst in the guest"; exit 0
 $kst -l 2>&1 | grep -q commit_races_completion ||
 	echo "MUTANT-ERROR no commit_races_completion test to leave out"
 modprobe vim2m || { echo "MUTANT-ERROR modprobe vim2m"; exit 0; }
-for m in videobuf2-fence-kunit:videobuf2_release_fence \
-	 v4l2-mem2mem-kunit:v4l2_mem2mem_release_fence; do
+. "$(dirname "$0")/kernel-checks.sh"
+for m in $kunit_suites; do
 	mod=${m%%:*} suite=${m#*:}
 	results=/sys/kernel/debug/kunit/$suite/results
 	modprobe "$mod" && [ -r "$results" ] ||
