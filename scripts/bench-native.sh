@@ -127,8 +127,10 @@ function optout(m, label, control,    b, o, d, z, rb, rs, v) {
 	b = median(m, "base"); o = median(m, "series"); d = o - b
 	rb = range(m, "base"); rs = range(m, "series")
 	z = mwz(m)
-	if (nb[m, "base"] < 5 || nb[m, "series"] < 5)
+	if (nb[m, "base"] < 5 || nb[m, "series"] < 5) {
 		v = "too few boots to tell"
+		undecided += !control
+	}
 	else if (z > 1.96)
 		v = sprintf("MISSED by %s (%+.1f %%, z = %.1f)", num(d), 100 * d / b, z)
 	else
@@ -230,7 +232,8 @@ END {
 		printf "  the share is an upper bound: the target holds for cycles of at least %.1f us of kernel CPU.\n", delta("m2m") / 20
 	}
 	if (nb["m2m", "base"])
-		printf "- 0 for a driver that does not opt in: %s\n", missed ? "MISSED where marked above" : "met: no difference to the base kernel at the 5 % level"
+		printf "- 0 for a driver that does not opt in: %s\n", missed ? "MISSED where marked above" : \
+		       undecided ? "not told: too few boots (--rounds)" : "met: no difference to the base kernel at the 5 % level"
 	print ""
 	print "UML: an SMP kernel on one CPU, no lockdep or other debugging, with tests/native/uml-smp-native.patch"
 	print "(irq flags without a host system call, x86 barriers). Unlike x86 hardware, irq save/restore is"
