@@ -6,7 +6,8 @@ RUN ?=
 OUT ?=
 
 .PHONY: help demo check deps base import export build build-debug build-arm64 \
-	guest selftest programs bench bench-base mutate vm mail clean-builds
+	guest selftest programs bench bench-base bench-native mutate vm mail \
+	clean-builds
 
 help:
 	@sed -n 's/^## \(make .*\)/\1/p' README.md
@@ -17,9 +18,12 @@ demo: deps base import build guest selftest
 check:
 	bash $(S)/check.sh
 
-# not part of check: numbers, not pass/fail
+# not part of check: numbers, not pass/fail (TCG, then native on UML)
 bench: deps base import build guest selftest
 	bash $(S)/bench.sh
+# the native figures alone: the series and the base kernel on User Mode Linux
+bench-native: deps base import
+	bash $(S)/bench-native.sh
 # the base kernel against the series with the opt-in off
 bench-base: deps base import guest selftest
 	bash $(S)/bench.sh --base

@@ -3,11 +3,13 @@
 # Benchmark the release fences on vim2m: build tools/fence-bench, boot the
 # x86 kernel in QEMU, run tests/vm/bench.sh there (vim2m's opt-in off and on,
 # interleaved), and print a table of the medians, their ratios and the
-# targets. The table and the console log go to $CACHE/bench/.
-#   bench.sh [--quick] [-- GUEST_ARGS...]
+# targets; then the native figures of scripts/bench-native.sh (User Mode
+# Linux) and the two side by side. The tables and logs go to $CACHE/bench/.
+#   bench.sh [--quick] [--no-native] [-- GUEST_ARGS...]
 #   bench.sh --table CONSOLE_LOG
 #   bench.sh --base [--quick]
 #     --quick     small sample counts (about a minute in TCG)
+#     --no-native the TCG table only
 #     --table     print the table of an earlier run again
 #     --base      the base kernel against the series with vim2m's opt-in
 #                 off: what a driver that does not opt in pays. Builds the
@@ -21,15 +23,16 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-guest_args=() only_table='' vs_base='' quick=''
+guest_args=() only_table='' vs_base='' quick='' native=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) guest_args=(-n 200 -p 60 -s 1 -r 2); quick=1; shift ;;
+	--no-native) native=''; shift ;;
 	--base) vs_base=1; shift ;;
 	--table) [ $# -ge 2 ] || die "--table needs a console log"; only_table=$2; shift 2 ;;
 	--) shift; guest_args+=("$@"); break ;;
-	-h|--help) sed -n '3,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown option '$1'" "Usage: bash scripts/bench.sh [--quick] [-- GUEST_ARGS...]" ;;
+	-h|--help) sed -n '3,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) die "unknown option '$1'" "Usage: bash scripts/bench.sh [--quick] [--no-native] [-- GUEST_ARGS...]" ;;
 	esac
 done
 # re-rendering a table touches no kernel
@@ -168,6 +171,42 @@ END {
 }'
 }
 
+# side_by_side TCG_CONSOLE_LOG NATIVE_LOG: what the opt-in adds to a buffer
+# cycle in the guest (TCG, the whole ioctl cycle on vim2m) and natively
+# (UML, the v4l2-mem2mem cycle of bench-native.sh), against the targets.
+side_by_side() {
+	awk '
+FNR == 1 { file++ }
+file == 1 && $1 == "R" && $2 == "cycle.cpu" { tcg[$3] = $5 }
+file == 2 && /^NATIVE-RUN / { sec = $2 }
+file == 2 && sec == "main" && match($0, /R native\.(m2m|core\.3p) [01] /) {
+	split(substr($0, RSTART), f, " ")
+	nat[f[2], f[3]] = f[5]
+}
+function ok(b) { return b ? "met" : "MISSED" }
+function t(v) { return (v >= 10000 || v <= -10000) ? sprintf("%+.1f us", v / 1000) : sprintf("%+.0f ns", v) }
+END {
+	if (!(1 in tcg) || !(("native.m2m", 1) in nat))
+		exit
+	td = tcg[1] - tcg[0]; tp = 100 * td / tcg[0]
+	nd = nat["native.m2m", 1] - nat["native.m2m", 0]; np = 100 * nd / nat["native.m2m", 0]
+	print "\nthe opt-in'"'"'s cost per buffer cycle, TCG and native (1 plane; medians)"
+	printf "%-30s %-26s %-26s %s\n", "", "TCG: vim2m, whole cycle", "native: m2m KUnit cycle", "target"
+	printf "%-30s %-26s %-26s %s\n", "added kernel CPU", t(td), t(nd),
+	       sprintf("<= 1 us/plane: TCG %s, native %s", ok(td <= 1000), ok(nd <= 1000))
+	printf "%-30s %-26s %-26s %s\n", "share of the cycle", sprintf("%+.1f %% of %s", tp, substr(t(tcg[0]), 2)),
+	       sprintf("%+.1f %% of %s", np, substr(t(nat["native.m2m", 0]), 2)),
+	       sprintf("<= 2 %%: TCG %s, native %s", ok(tp <= 2), ok(np <= 2))
+	if (("native.core.3p", 1) in nat)
+		printf "%-30s %-26s %-26s %s\n", "vb2 core, 3 planes, per plane", "-",
+		       t((nat["native.core.3p", 1] - nat["native.core.3p", 0]) / 3),
+		       sprintf("<= 1 us/plane: native %s", ok(nat["native.core.3p", 1] - nat["native.core.3p", 0] <= 3000))
+	print "(TCG emulates the CPU; the native cycle leaves out the ioctl entry, copies, poll and the"
+	print " driver, so its share is an upper bound; the opt-out target: make bench-base (TCG) and the"
+	print " native table above)"
+}' "$1" "$2"
+}
+
 if [ -n "$only_table" ]; then
 	[ -f "$only_table" ] || die "no such file: $only_table"
 	make_table "$only_table"
@@ -277,4 +316,15 @@ ln -sf "$(basename "$table")" "$out/latest.txt"
 echo
 cat "$table"
 log "table: $table; console log: $console"
+[ -n "$native" ] || exit "$rc"
+
+# The native figures, then the rows that have a target side by side.
+echo
+"$WB_ROOT/scripts/bench-native.sh" ${quick:+--quick} || rc=$?
+native_log=$(readlink -f "$out/latest-native.txt")
+native_log=${native_log%.txt}.log
+if [ -f "$native_log" ] && [ "$native_log" -nt "$console" ]; then
+	side_by_side "$console" "$native_log" | tee -a "$table"
+	log "the tables: $table, $out/latest-native.txt"
+fi
 exit "$rc"
