@@ -24,4 +24,7 @@ done
 $kst -T commit_races_completion 2>&1 | tee /tmp/kst.log |
 	sed -n 's/^not ok [0-9]* \(.*\)/CAUGHT-BY kselftest:\1/p'
 grep '^# Totals' /tmp/kst.log || echo "MUTANT-ERROR the kselftest did not finish"
+# why the failed tests failed, for the reader of the console log
+grep -E '^# .*(Expected|FAIL)' /tmp/kst.log | head -n 20 | sed 's/^/MUTANT-LOG /'
+dmesg | grep -E 'runs unfenced|callbacks suppressed' | head -n 5 | sed 's/^/MUTANT-LOG /'
 echo MUTANT-DONE
