@@ -5,6 +5,7 @@
 # it as a single base commit tagged "base".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+one_at_a_time "scripts/base.sh"
 
 if [ -n "${KERNEL_SRC:-}" ]; then
 	need_tree

@@ -11,6 +11,7 @@
 # Extra make arguments after the kind are passed on (e.g. W=1 C=1 TARGETS).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+one_at_a_time "scripts/build.sh"
 
 kind=${1:-}
 shift || true

@@ -5,6 +5,7 @@
 # exported first.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+one_at_a_time "scripts/import.sh"
 need_tree
 
 branch=${SERIES_BRANCH:-vb2fence}

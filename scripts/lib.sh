@@ -57,8 +57,8 @@ wbgit() {
 # lock is held until the caller exits; the runs it starts inherit it.
 one_at_a_time() {
 	[ -n "${WB_LOCK_HELD:-}" ] && return 0
-	mkdir -p "$CACHE"
-	exec 9>>"$CACHE/.workbench.lock"
+	mkdir -p "$CACHE" && exec 9>>"$CACHE/.workbench.lock" ||
+		die "cannot create $CACHE/.workbench.lock" "Check that $CACHE is writable."
 	flock -n 9 ||
 		die "another workbench run uses $CACHE: $(cat "$CACHE/.workbench.who" 2>/dev/null || echo unknown)" \
 			"Wait for it to end, or give this one another CACHE=DIR."

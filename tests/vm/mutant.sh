@@ -19,6 +19,8 @@ for m in $kunit_suites; do
 	modprobe "$mod" && [ -r "$results" ] ||
 		{ echo "MUTANT-ERROR KUnit suite $suite did not run"; continue; }
 	sed -n "s/^    not ok [0-9]* \(.*\)/CAUGHT-BY kunit:$suite.\1/p" "$results"
+	# why, for the reader of the console log
+	grep -E 'FAILED at|Expected' "$results" | head -n 10 | sed 's/^ */MUTANT-LOG /'
 	rmmod "$mod"
 done
 $kst -T commit_races_completion 2>&1 | tee /tmp/kst.log |
