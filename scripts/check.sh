@@ -289,7 +289,15 @@ faults_vm() { # KIND [--negative]
 		--add "$WB_ROOT/tests/vm/kernel-checks.sh" \
 		-- faults.sh "${SOAK_FRAMES:-2000}" ${2:+"$2"}
 }
+# Jobs fed by media requests: vicodec's stateless decoder decoding a real
+# stream, byte-identical with the opt-in on and off, and vim2m's requests.
+requests_vm() { # KIND
+	"$S/vm.sh" --kernel "$1" --timeout 1200 --add "$CACHE/programs/req-fence-decode" \
+		--add "$CACHE/programs/req-vim2m" --add "$WB_ROOT/tests/vm/requests.sh" \
+		--add "$WB_ROOT/tests/vm/kernel-checks.sh" -- requests.sh
+}
 step "VM x86: vkms flip waits for the fence, shows the finished frame" kms_vm x86
+step "VM x86: request-fed jobs (vicodec stateless decode, vim2m requests)" requests_vm x86
 step "VM x86: exit paths, random operations, soak; all fail without fences" faults_vm x86 --negative
 
 if [ -z "${QUICK:-}" ]; then
@@ -302,6 +310,7 @@ if [ -z "${QUICK:-}" ]; then
 		--add "$WB_ROOT/tests/vm/compliance.sh" \
 		-- fences.sh --debug
 	step "VM debug: vkms flip, 0 kernel reports" kms_vm debug
+	step "VM debug: request-fed jobs, 0 kernel reports" requests_vm debug
 	step "VM debug: exit paths, random operations, soak, 0 kernel reports" faults_vm debug
 fi
 finish
