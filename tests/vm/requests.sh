@@ -8,7 +8,9 @@
 #    which drives the requests itself and checks, right after each
 #    committing MEDIA_REQUEST_IOC_QUEUE (or QBUF), a pending videobuf2
 #    fence on the capture buffer that signals when the frame is done
-#    (also with two contexts at once); with the opt-in off it must see none.
+#    (also with two contexts at once); with the opt-in off it must see none;
+#    then the kselftest vb2_request_fence_test, and its negative control
+#    (selftest-expect.sh negative vicodec).
 #  - vim2m: req-vim2m, the frozen control semantics, requests complete
 #    when STREAMOFF and DQBUF return, and the exit paths of request-fed
 #    jobs; then its negative control (release_fences=0): only its fence
@@ -99,6 +101,17 @@ fence_decode sync Y 0 -e fences -q 1
 fence_decode off N 30 -e none -q 3
 vicodec_param release_fences Y
 vicodec_param stateless_delay_ms 0
+
+# the series' kselftest of request-fed jobs: all pass here; then its
+# negative control (vicodec reloaded with release_fences=0): all fail
+if vb2_request_fence_test > "$t/kselftest.log" 2>&1; then
+	note "vb2_request_fence_test: $(grep '^# Totals' "$t/kselftest.log")"
+else
+	cat "$t/kselftest.log"
+	failed "vb2_request_fence_test"
+fi
+selftest-expect.sh negative vicodec || failed "the kselftest's negative control"
+rmmod vicodec && modprobe vicodec || failed "reloading vicodec"
 
 v=$(node vim2m) || failed "no vim2m node"
 m=$(media_of vim2m) || failed "no vim2m media device"
