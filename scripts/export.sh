@@ -33,10 +33,12 @@ sed -i "s/^Date: .*/$last_date/" "$tmp/0000-cover-letter.patch"
 # Recipients as scripts/get_maintainer.pl gives them: maintainers and
 # reviewers in To:, lists in Cc:; the cover letter goes to all of them.
 # MAINTAINERS as the series leaves it, whatever the tree has checked out.
+# --no-fixes: the tree has no git history in which to find the authors of
+# a commit named by a Fixes: tag (the fix's maintainers are in To: anyway).
 "${git[@]}" show "$branch:MAINTAINERS" > "$tmp/.MAINTAINERS"
 recipients() { # PATCH... -> "To: ...\nCc: ..." folded as mail headers
 	local gm=(./scripts/get_maintainer.pl --mpath "$tmp/.MAINTAINERS"
-		  --no-rolestats --no-git --no-git-fallback)
+		  --no-rolestats --no-git --no-git-fallback --no-fixes)
 	(cd "$TREE" &&
 	 echo "To: $("${gm[@]}" --no-l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold &&
 	 echo "Cc: $("${gm[@]}" --no-m --no-r --l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold)
