@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Mutation run: apply each deliberate bug of tests/mutations/ to the series
 # tree, build the x86 test kernel incrementally, run the KUnit suites and
-# the kselftest on it in the guest (tests/vm/mutant.sh), and put the tree
+# the kselftests on it in the guest (tests/vm/mutant.sh), and put the tree
 # back. First the same run on the unmutated kernel must pass whole; then
 # every mutation must make at least one of those tests fail. Prints the
 # table of which tests caught which mutation.
@@ -25,7 +25,10 @@ for n in "${names[@]}"; do
 		die "no mutation '$n'" "The mutations are: $(tr '\n' ' ' <<< "$all")"
 done
 kst=$CACHE/selftest/vb2_release_fence_test
-[ -x "$kst" ] || die "no selftest binary at $kst" "Run 'make selftest' first."
+rkst=$CACHE/selftest/vb2_request_fence_test
+for b in "$kst" "$rkst"; do
+	[ -x "$b" ] || die "no selftest binary at $b" "Run 'make selftest' first."
+done
 [ -z "$(wbgit -C "$TREE" status --porcelain --untracked-files=no)" ] ||
 	die "$TREE has uncommitted changes" \
 	    "Commit or stash them: the mutation run changes and restores files there."
@@ -66,7 +69,7 @@ trap 'exit 143' INT TERM HUP
 
 # guest run of the current build-x86: console log to $1
 guest() {
-	WB_ALLOW_MUTANT=1 run "$WB_ROOT/scripts/vm.sh" --timeout 300 --add "$kst" \
+	WB_ALLOW_MUTANT=1 run "$WB_ROOT/scripts/vm.sh" --timeout 300 --add "$kst" --add "$rkst" \
 		--add "$WB_ROOT/tests/vm/mutant.sh" --add "$WB_ROOT/tests/vm/kernel-checks.sh" \
 		-- mutant.sh > "$1" 2>&1 ||
 		echo "guest exit $?" >> "$1"

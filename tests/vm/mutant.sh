@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side (busybox sh) of scripts/mutate.sh: run the two KUnit suites and
+# Guest side (busybox sh) of scripts/mutate.sh: run the two KUnit suites,
 # the release fence kselftest (without its 1500-round concurrency test) and
-# print "CAUGHT-BY <test>" for each test that failed, as soon as it fails.
+# the kselftest of request-fed jobs, and print "CAUGHT-BY <test>" for each
+# test that failed, as soon as it fails.
 # Anything that keeps the tests from running is "MUTANT-ERROR <what>", never
 # a catch; "MUTANT-DONE" ends a complete run.
 echo 1 > /proc/sys/kernel/printk	# keep kernel messages off our lines
@@ -28,5 +29,18 @@ $kst -T commit_races_completion 2>&1 | tee /tmp/kst.log |
 grep '^# Totals' /tmp/kst.log || echo "MUTANT-ERROR the kselftest did not finish"
 # why the failed tests failed, for the reader of the console log
 grep -E '^# .*(Expected|FAIL)' /tmp/kst.log | head -n 20 | sed 's/^/MUTANT-LOG /'
+# request-fed jobs, on vicodec's stateless decoder
+rkst=vb2_request_fence_test
+if ! command -v $rkst >/dev/null; then
+	echo "MUTANT-ERROR no $rkst in the guest"
+elif ! modprobe vicodec; then
+	echo "MUTANT-ERROR modprobe vicodec"
+else
+	$rkst 2>&1 | tee /tmp/rkst.log |
+		sed -n 's/^not ok [0-9]* \(.*\)/CAUGHT-BY kselftest:\1/p'
+	grep '^# Totals' /tmp/rkst.log ||
+		echo "MUTANT-ERROR the request kselftest did not finish"
+	grep -E '^# .*(Expected|FAIL)' /tmp/rkst.log | head -n 10 | sed 's/^/MUTANT-LOG /'
+fi
 dmesg | grep -E 'runs unfenced|callbacks suppressed' | head -n 5 | sed 's/^/MUTANT-LOG /'
 echo MUTANT-DONE

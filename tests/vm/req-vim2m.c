@@ -399,10 +399,10 @@ static int write_param(char c)
 	return ret || read_param() != c ? -1 : 0;
 }
 
-/* a context of the mixed test: its own file, buffers and request */
+/* a context of the mixed test: its own file, buffers and requests */
 struct mctx {
 	const char *name;
-	int vfd, req;
+	int vfd, req[NB];
 	void *cmap[NB];
 	int cdb[NB];
 };
@@ -410,6 +410,12 @@ struct mctx {
 static void use(struct mctx *c)
 {
 	vfd = c->vfd;
+}
+
+static void stream(struct mctx *c, unsigned int type, bool on)
+{
+	use(c);
+	xioctl(vfd, on ? VIDIOC_STREAMON : VIDIOC_STREAMOFF, &type);
 }
 
 /* open the video device with release_fences=param, set it up, stream */
@@ -433,74 +439,89 @@ static int mopen(struct mctx *c, const char *video, char param)
 	for (i = 0; i < NB; i++) {
 		c->cmap[i] = cmap[i];
 		c->cdb[i] = cdb[i];
+		if (xioctl(mfd, MEDIA_IOC_REQUEST_ALLOC, &c->req[i])) {
+			printf("FAIL: mixed: MEDIA_IOC_REQUEST_ALLOC\n");
+			fails++;
+			return -1;
+		}
 	}
 	set_ctrl(vfd, -1, CID_TRANS_TIME, 200);
 	set_ctrl(vfd, -1, V4L2_CID_HFLIP, 0);
-	if (xioctl(mfd, MEDIA_IOC_REQUEST_ALLOC, &c->req)) {
-		printf("FAIL: mixed: MEDIA_IOC_REQUEST_ALLOC\n");
-		fails++;
-		return -1;
-	}
 	streamon();
 	return 0;
 }
 
-/* queue capture cap, then output out in c's request with HFLIP=hflip */
-static int mqueue(struct mctx *c, unsigned int out, unsigned int cap,
-		  int hflip)
+/* queue capture i, then output i in c's request i with HFLIP=hflip */
+static int mqueue(struct mctx *c, unsigned int i, int hflip)
 {
 	int ret;
 
 	use(c);
-	xioctl(c->req, MEDIA_REQUEST_IOC_REINIT, NULL);
-	qbuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, cap, -1);
-	set_ctrl(vfd, c->req, V4L2_CID_HFLIP, hflip);
-	ret = qbuf(V4L2_BUF_TYPE_VIDEO_OUTPUT, out, c->req);
+	xioctl(c->req[i], MEDIA_REQUEST_IOC_REINIT, NULL);
+	qbuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, i, -1);
+	set_ctrl(vfd, c->req[i], V4L2_CID_HFLIP, hflip);
+	ret = qbuf(V4L2_BUF_TYPE_VIDEO_OUTPUT, i, c->req[i]);
 	if (ret)
 		return ret;
-	ret = xioctl(c->req, MEDIA_REQUEST_IOC_QUEUE, NULL);
-	check(!ret, "mixed: %s: MEDIA_REQUEST_IOC_QUEUE (%d)", c->name, ret);
+	ret = xioctl(c->req[i], MEDIA_REQUEST_IOC_QUEUE, NULL);
+	check(!ret, "mixed: %s: MEDIA_REQUEST_IOC_QUEUE %u (%d)", c->name, i,
+	      ret);
 	return ret;
 }
 
-/* wait for c's job on capture cap, check its frame and its request */
-static void mwait(struct mctx *c, unsigned int cap, int flipped)
+/*
+ * Wait for c's job on capture i with poll() and DQBUF only, no ioctl that
+ * could schedule a job; check its frame and its request.
+ */
+static void mwait(struct mctx *c, unsigned int i, int flipped)
 {
 	unsigned int idx = ~0U, flags = 0;
-	int i, ret = -EAGAIN;
+	int n, ret = -EAGAIN;
 	uint8_t p0;
 
 	use(c);
-	for (i = 0; i < 100 && ret == -EAGAIN; i++) {
+	for (n = 0; n < 100 && ret == -EAGAIN; n++) {
 		poll1(vfd, POLLIN, 100);
 		ret = dqbuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, &idx, &flags);
 	}
-	p0 = ((uint8_t *)c->cmap[cap])[0];
-	check(!ret && idx == cap && !(flags & V4L2_BUF_FLAG_ERROR) &&
+	p0 = ((uint8_t *)c->cmap[i])[0];
+	check(!ret && idx == i && !(flags & V4L2_BUF_FLAG_ERROR) &&
 	      p0 == (flipped ? W - 1 : 0),
-	      "mixed: %s: capture %u done (%d), frame %s (pixel 0 is %u)",
-	      c->name, idx, ret, flipped ? "flipped" : "not flipped", p0);
-	for (i = 0; i < 100; i++) {
+	      "mixed: %s: capture %u done (%d, index %u), frame %s (pixel 0 is %u)",
+	      c->name, i, ret, idx, flipped ? "flipped" : "not flipped", p0);
+	for (n = 0; n < 100; n++) {
 		if (!dqbuf(V4L2_BUF_TYPE_VIDEO_OUTPUT, &idx, &flags))
 			break;
 		poll1(vfd, POLLOUT, 100);
 	}
-	check(req_done_now(c->req), "mixed: %s: request complete", c->name);
+	check(req_done_now(c->req[i]), "mixed: %s: request %u complete",
+	      c->name, i);
+}
+
+/* is capture i of c fenced right now? */
+static bool mfenced(struct mctx *c, unsigned int i)
+{
+	char drv[32] = "";
+
+	return fence(c->cdb[i], drv, sizeof(drv)) == 0 &&
+	       !strcmp(drv, "videobuf2");
 }
 
 /*
  * One frozen, fenced context (A) and one whose requests are not frozen (B)
  * on the same device: v4l2-mem2mem must never publish a fence while B's
  * jobs, which apply their requests under the control handler lock, may run
- * before its job.
+ * before its job; and A's jobs committed while B fed requests must not wait
+ * for a publication once B stops (they run unfenced, and A stays unfenced
+ * until neither of its queues streams).
  */
 static void mixed(const char *video, const char *media)
 {
 	struct mctx a = { .name = "A (fenced, frozen)" };
 	struct mctx b = { .name = "B (requests not frozen)" };
-	char old = read_param(), drv[32];
-	unsigned int t;
-	int ret, st;
+	char old = read_param();
+	unsigned int i;
+	int ret;
 
 	mfd = open(media, O_RDWR);
 	if (mfd < 0 || !old) {
@@ -512,46 +533,49 @@ static void mixed(const char *video, const char *media)
 		goto out;
 
 	/* B feeds a request first: the device publishes no fence */
-	ret = mqueue(&b, 0, 0, 1);
+	ret = mqueue(&b, 0, 1);
 	check(!ret, "mixed: B queues a request while no context has fences (%d)",
 	      ret);
-	ret = mqueue(&a, 0, 0, 1);
-	st = fence(a.cdb[0], drv, sizeof(drv));
-	check(!ret && st != 0,
-	      "mixed: A's capture 0 after its QUEUE, while B feeds requests: no fence pending (%d %s)",
-	      st, drv);
+	for (i = 0; i < 3; i++) {
+		ret = mqueue(&a, i, 1);
+		check(!ret && !mfenced(&a, i),
+		      "mixed: A's capture %u after its QUEUE, while B feeds requests: no fence",
+		      i);
+	}
 	mwait(&b, 0, 1);
-	mwait(&a, 0, 1);
+	/* B stops while A's committed jobs wait: they must all run */
+	stream(&b, V4L2_BUF_TYPE_VIDEO_OUTPUT, false);
+	for (i = 0; i < 3; i++)
+		mwait(&a, i, 1);
 
-	/* B streams its output off: fences again */
-	use(&b);
-	t = V4L2_BUF_TYPE_VIDEO_OUTPUT;
-	check(!xioctl(vfd, VIDIOC_STREAMOFF, &t), "mixed: B: STREAMOFF output");
-	ret = mqueue(&a, 1, 1, 0);
-	st = fence(a.cdb[1], drv, sizeof(drv));
-	check(!ret && st == 0 && !strcmp(drv, "videobuf2"),
-	      "mixed: A's capture 1 after its QUEUE, B's output off: fence %s (%s)",
-	      st == 0 ? "pending" : "none/signalled", drv);
+	/* A's fences stay off while its queues stream */
+	ret = mqueue(&a, 0, 0);
+	check(!ret && !mfenced(&a, 0),
+	      "mixed: A's capture 0 after B stopped, A still streaming: no fence");
+	mwait(&a, 0, 0);
+	/* and are back once A restarted both queues */
+	stream(&a, V4L2_BUF_TYPE_VIDEO_OUTPUT, false);
+	stream(&a, V4L2_BUF_TYPE_VIDEO_CAPTURE, false);
+	streamon();
+	ret = mqueue(&a, 1, 0);
+	check(!ret && mfenced(&a, 1),
+	      "mixed: A's capture 1 after A restarted: fence pending (videobuf2)");
 
 	/* while A has fences, B cannot start feeding requests */
-	use(&b);
-	xioctl(vfd, VIDIOC_STREAMON, &t);
-	ret = mqueue(&b, 1, 1, 1);
+	stream(&b, V4L2_BUF_TYPE_VIDEO_OUTPUT, true);
+	ret = mqueue(&b, 1, 1);
 	check(ret == -EBUSY,
 	      "mixed: B's VIDIOC_QBUF into a request while A has fences: %d (EBUSY)",
 	      ret);
 	mwait(&a, 1, 0);
-	use(&a);
-	xioctl(vfd, VIDIOC_STREAMOFF, &t);
-	t = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	xioctl(vfd, VIDIOC_STREAMOFF, &t);
-	t = V4L2_BUF_TYPE_VIDEO_OUTPUT;
+	stream(&a, V4L2_BUF_TYPE_VIDEO_OUTPUT, false);
+	stream(&a, V4L2_BUF_TYPE_VIDEO_CAPTURE, false);
 	use(&b);
-	ret = qbuf(V4L2_BUF_TYPE_VIDEO_OUTPUT, 1, b.req);
+	ret = qbuf(V4L2_BUF_TYPE_VIDEO_OUTPUT, 1, b.req[1]);
 	check(!ret, "mixed: B's VIDIOC_QBUF into a request once A stopped: %d",
 	      ret);
-	ret = xioctl(b.req, MEDIA_REQUEST_IOC_QUEUE, NULL);
-	check(!ret, "mixed: B: MEDIA_REQUEST_IOC_QUEUE (%d)", ret);
+	ret = xioctl(b.req[1], MEDIA_REQUEST_IOC_QUEUE, NULL);
+	check(!ret, "mixed: B: MEDIA_REQUEST_IOC_QUEUE 1 (%d)", ret);
 	mwait(&b, 1, 1);
 out:
 	write_param(old);
