@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# guest: requests
 """MEDIA_REQUEST_IOC_QUEUE queues a request-fed job's OUTPUT buffer but does
 not commit the job: its fence is neither published nor the job run until
 some later ioctl schedules the context."""
