@@ -241,8 +241,10 @@ step "sparse + W=1 at base, arm64 (${#arm_objs[@]} files)" base_warnings arm64 "
 # selftests, MAINTAINERS) leaves the previous patch's build standing: it is
 # not built again (the last patch always is).
 builds_nothing() { # COMMIT
-	! "${git[@]}" diff-tree --no-commit-id --name-only -r "$1" |
-		grep -qvE '^(Documentation/|tools/testing/|MAINTAINERS$)'
+	local files
+	files=$("${git[@]}" diff-tree --no-commit-id --name-only -r "$1") || return 1
+	[ -n "$files" ] &&
+		! grep -qvE '^(Documentation/|tools/testing/|MAINTAINERS$)' <<< "$files"
 }
 for i in "${!commits[@]}"; do
 	c=${commits[$i]}
@@ -324,32 +326,6 @@ requests_vm() { # KIND [FRAMES]
 		--add "$WB_ROOT/tests/vm/selftest-expect.sh" \
 		--add "$WB_ROOT/tests/vm/kernel-checks.sh" -- requests.sh ${2:+"$2"}
 }
-# The negative control of the rule that keeps jobs applying requests that
-# are not frozen off the signalling path of a device's fences: the debug
-# kernel rebuilt with tests/negative/requests-lockdep.patch (the rule
-# removed), where lockdep must report the cycle the rule prevents; then
-# the debug kernel is rebuilt from the tree as it was (both incremental:
-# one module changes).
-requests_lockdep_negative() {
-	local patch=$WB_ROOT/tests/negative/requests-lockdep.patch rc
-	wbgit -C "$TREE" apply "$patch" || { echo "the patch does not apply"; return 1; }
-	"$S/build.sh" debug > "$logs/requests-lockdep.build.log" 2>&1
-	rc=$?
-	wbgit -C "$TREE" apply -R "$patch" || { echo "cannot take the patch back"; return 1; }
-	if [ "$rc" = 0 ]; then
-		# vm.sh refuses such a kernel to anything but this run
-		touch "$CACHE/build-debug/.wb-mutant"
-		WB_ALLOW_MUTANT=1 "$S/vm.sh" --kernel debug --timeout 900 \
-			--add "$CACHE/programs/req-vim2m" \
-			--add "$WB_ROOT/tests/vm/requests-lockdep.sh" -- requests-lockdep.sh
-		rc=$?
-	else
-		tail -n 20 "$logs/requests-lockdep.build.log"
-	fi
-	"$S/build.sh" debug > "$logs/requests-lockdep.restore.log" 2>&1 ||
-		{ echo "rebuilding the debug kernel failed"; return 1; }
-	return $rc
-}
 step "VM x86: vkms flip waits for the fence, shows the finished frame" kms_vm x86
 step "VM x86: request-fed jobs (vicodec stateless decode, vim2m requests)" requests_vm x86
 step "VM x86: exit paths, random operations, soak; all fail without fences" faults_vm x86 --negative
@@ -368,7 +344,8 @@ if [ -z "${QUICK:-}" ]; then
 	# each path once, not each frame
 	step "VM debug: request-fed jobs, 0 kernel reports" requests_vm debug 8
 	step "VM debug: exit paths, random operations, soak, 0 kernel reports" faults_vm debug
+	# the negative control of the one-device rule for requests
 	step "VM debug: without the one-device rule for requests, lockdep reports the cycle" \
-		requests_lockdep_negative
+		"$S/lockdep-negative.sh"
 fi
 finish
