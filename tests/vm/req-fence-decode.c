@@ -47,6 +47,8 @@
 #include <linux/sync_file.h>
 #include <linux/videodev2.h>
 
+#include "../../tools/v4l2-m2m-util.h"
+
 #define MAX_FRAMES	1024
 #define MAX_BUFS	16
 
@@ -84,16 +86,6 @@ static long long now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int ret;
-
-	do {
-		ret = ioctl(fd, req, arg);
-	} while (ret < 0 && errno == EINTR);
-	return ret < 0 ? -errno : 0;
 }
 
 static int poll1(int fd, short events, int timeout)
@@ -216,6 +208,19 @@ struct ctx {
 	msg("ctx%u: FAIL: " fmt, (c)->id, ##__VA_ARGS__);		\
 	(c)->errors++;							\
 } while (0)
+
+/* before its job is committed, frame i's capture buffer is idle */
+static void expect_no_fence_yet(struct ctx *c, unsigned int i, int dmabuf)
+{
+	char desc[96] = "";
+	int st, sfd;
+
+	st = fence_state(dmabuf, desc, sizeof(desc), &sfd);
+	if (sfd >= 0)
+		close(sfd);
+	if (st != 1 || poll1(dmabuf, POLLIN, 0) <= 0)
+		fail(c, "frame %u: fence before the commit (%s)", i, desc);
+}
 
 static int set_fmt(int fd, unsigned int type, unsigned int fourcc,
 		   unsigned int w, unsigned int h, unsigned int *size)
@@ -507,8 +512,6 @@ static void *run_ctx(void *arg)
 	for (i = 0; i < n && !c->errors; i++) {
 		bool by_qbuf = qbuf_commit && (i & 1);
 		int db = c->cap_dmabuf[i % c->ncap];
-		char desc[96];
-		int sfd, st;
 
 		while (i - done >= depth && !c->errors)
 			finish(c, done++);
@@ -522,12 +525,7 @@ static void *run_ctx(void *arg)
 				break;
 			}
 			/* no job yet: no output buffer, no fence */
-			st = fence_state(db, desc, sizeof(desc), &sfd);
-			if (sfd >= 0)
-				close(sfd);
-			if (st != 1 || poll1(db, POLLIN, 0) <= 0)
-				fail(c, "frame %u: fence before the commit (%s)",
-				     i, desc);
+			expect_no_fence_yet(c, i, db);
 		}
 		ret = prepare_request(c, i);
 		if (ret) {
@@ -543,12 +541,7 @@ static void *run_ctx(void *arg)
 		}
 		if (by_qbuf) {
 			/* the request alone is no job: no fence yet */
-			st = fence_state(db, desc, sizeof(desc), &sfd);
-			if (sfd >= 0)
-				close(sfd);
-			if (st != 1 || poll1(db, POLLIN, 0) <= 0)
-				fail(c, "frame %u: fence before the commit (%s)",
-				     i, desc);
+			expect_no_fence_yet(c, i, db);
 			ret = queue_capture(c, i);
 			if (ret) {
 				fail(c, "frame %u: QBUF capture: %s", i,

@@ -59,6 +59,8 @@
 #include <linux/sync_file.h>
 #include <linux/videodev2.h>
 
+#include "../../tools/v4l2-m2m-util.h"
+
 #define CID_TRANS_TIME	(V4L2_CID_USER_BASE + 0x1000)
 #define W 64
 #define H 32
@@ -80,16 +82,6 @@ static int cdb[NB];
 		fails++;						\
 	}								\
 } while (0)
-
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int ret;
-
-	do {
-		ret = ioctl(fd, req, arg);
-	} while (ret < 0 && errno == EINTR);
-	return ret < 0 ? -errno : 0;
-}
 
 static int poll1(int fd, short ev, int ms)
 {
