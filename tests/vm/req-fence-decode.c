@@ -88,17 +88,6 @@ static long long now_us(void)
 	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
-static int poll1(int fd, short events, int timeout)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int ret;
-
-	do {
-		ret = poll(&p, 1, timeout);
-	} while (ret < 0 && errno == EINTR);
-	return ret < 0 ? -errno : (ret ? p.revents : 0);
-}
-
 static void load_stream(const char *path)
 {
 	static const uint8_t magic[8] = {
@@ -218,7 +207,7 @@ static void expect_no_fence_yet(struct ctx *c, unsigned int i, int dmabuf)
 	st = fence_state(dmabuf, desc, sizeof(desc), &sfd);
 	if (sfd >= 0)
 		close(sfd);
-	if (st != 1 || poll1(dmabuf, POLLIN, 0) <= 0)
+	if (st != 1 || poll_fd(dmabuf, POLLIN, 0) <= 0)
 		fail(c, "frame %u: fence before the commit (%s)", i, desc);
 }
 
@@ -386,7 +375,7 @@ static void check_committed(struct ctx *c, unsigned int i)
 	int r, st;
 
 	c->commit_us[i] = now_us();
-	r = poll1(db, POLLIN, 0);
+	r = poll_fd(db, POLLIN, 0);
 	st = fence_state(db, desc, sizeof(desc), &c->sync_fd[i]);
 	if (st < 0 && st > -1000) {
 		fail(c, "frame %u: EXPORT_SYNC_FILE/FILE_INFO: %s", i,
@@ -419,7 +408,7 @@ static int finish(struct ctx *c, unsigned int i)
 				 .memory = V4L2_MEMORY_MMAP };
 	int r, ret, st;
 
-	r = poll1(c->cap_dmabuf[cb], POLLIN, 10000);
+	r = poll_fd(c->cap_dmabuf[cb], POLLIN, 10000);
 	c->wake_us[i] = now_us();
 	if (r <= 0) {
 		fail(c, "frame %u: dma-buf never became ready", i);
@@ -476,7 +465,7 @@ static int finish(struct ctx *c, unsigned int i)
 		return -EIO;
 	}
 	/* the request completes once its controls are current again */
-	r = poll1(c->req[ob], POLLPRI, 10000);
+	r = poll_fd(c->req[ob], POLLPRI, 10000);
 	if (r <= 0 || !(r & POLLPRI)) {
 		fail(c, "frame %u: request did not complete (%d)", i, r);
 		return -EIO;
@@ -560,7 +549,7 @@ static void *run_ctx(void *arg)
 	xioctl(c->vfd, VIDIOC_STREAMOFF, &t);
 	/* nothing of ours pending after STREAMOFF */
 	for (i = 0; i < c->ncap; i++) {
-		if (poll1(c->cap_dmabuf[i], POLLIN, 0) <= 0)
+		if (poll_fd(c->cap_dmabuf[i], POLLIN, 0) <= 0)
 			fail(c, "capture %u: still busy after STREAMOFF", i);
 	}
 	for (i = 0; i < MAX_FRAMES; i++) {

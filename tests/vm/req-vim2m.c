@@ -83,14 +83,6 @@ static int cdb[NB];
 	}								\
 } while (0)
 
-static int poll1(int fd, short ev, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = ev };
-	int r = poll(&p, 1, ms);
-
-	return r < 0 ? -errno : (r ? p.revents : 0);
-}
-
 static void msleep(int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -256,7 +248,7 @@ static int queue_req_cap(int req, unsigned int i, unsigned int cap, int hflip,
 		printf("FAIL: %s: QBUF output\n", name);
 	ret = xioctl(req, MEDIA_REQUEST_IOC_QUEUE, NULL);
 	check(!ret, "%s: MEDIA_REQUEST_IOC_QUEUE", name);
-	r = poll1(cdb[cap], POLLIN, 0);
+	r = poll_fd(cdb[cap], POLLIN, 0);
 	st = fence(cdb[cap], drv, sizeof(drv));
 	check(!r && st == 0 && !strcmp(drv, "videobuf2"),
 	      "%s: capture %u after the QUEUE: dma-buf %s, fence %s (%s)",
@@ -274,7 +266,7 @@ static int queue_req(int req, unsigned int i, int hflip, const char *name)
 /* is the request complete, without waiting for it? */
 static bool req_done_now(int req)
 {
-	int r = poll1(req, POLLPRI, 0);
+	int r = poll_fd(req, POLLPRI, 0);
 
 	return r > 0 && (r & POLLPRI);
 }
@@ -286,7 +278,7 @@ static bool req_done_now(int req)
 static void finish(unsigned int i, int flipped, int req, const char *name)
 {
 	unsigned int idx, flags;
-	int r = poll1(cdb[i], POLLIN, 5000);
+	int r = poll_fd(cdb[i], POLLIN, 5000);
 	int ret = dqbuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, &idx, &flags);
 	uint8_t p0 = ((uint8_t *)cmap[i])[0];
 
@@ -297,7 +289,7 @@ static void finish(unsigned int i, int flipped, int req, const char *name)
 	      "%s: frame %s (pixel 0 is %u)", name,
 	      flipped ? "flipped" : "not flipped", p0);
 	while (dqbuf(V4L2_BUF_TYPE_VIDEO_OUTPUT, &idx, &flags) == -EAGAIN)
-		poll1(vfd, POLLOUT, 1000);
+		poll_fd(vfd, POLLOUT, 1000);
 	check(req_done_now(req),
 	      "%s: request complete when DQBUF returned its output buffer",
 	      name);
@@ -353,7 +345,7 @@ static void sigkill_test(const char *video, const char *media)
 	      drv);
 	kill(pid, SIGKILL);
 	/* a consumer blocked on the dma-buf wakes */
-	check(poll1(fds[1], POLLIN, 5000) > 0,
+	check(poll_fd(fds[1], POLLIN, 5000) > 0,
 	      "SIGKILL: consumer of Rb's capture woke");
 	waitpid(pid, NULL, 0);
 	for (i = 0; i < 2; i++) {
@@ -473,7 +465,7 @@ static void mwait(struct mctx *c, unsigned int i, int flipped)
 
 	use(c);
 	for (n = 0; n < 100 && ret == -EAGAIN; n++) {
-		poll1(vfd, POLLIN, 100);
+		poll_fd(vfd, POLLIN, 100);
 		ret = dqbuf(V4L2_BUF_TYPE_VIDEO_CAPTURE, &idx, &flags);
 	}
 	p0 = ((uint8_t *)c->cmap[i])[0];
@@ -484,7 +476,7 @@ static void mwait(struct mctx *c, unsigned int i, int flipped)
 	for (n = 0; n < 100; n++) {
 		if (!dqbuf(V4L2_BUF_TYPE_VIDEO_OUTPUT, &idx, &flags))
 			break;
-		poll1(vfd, POLLOUT, 100);
+		poll_fd(vfd, POLLOUT, 100);
 	}
 	check(req_done_now(c->req[i]), "mixed: %s: request %u complete",
 	      c->name, i);
@@ -626,7 +618,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < 3; i++) {
 		int req = i == 0 ? ra : i == 1 ? rb : rc;
 
-		r = poll1(req, POLLPRI, 5000);
+		r = poll_fd(req, POLLPRI, 5000);
 		check(r > 0 && (r & POLLPRI), "R%c completed", 'a' + i);
 	}
 	get_ctrl(vfd, -1, V4L2_CID_HFLIP, &v);
@@ -700,7 +692,7 @@ int main(int argc, char **argv)
 		check(st != 0, "capture %d after close: no fence pending (%d %s)",
 		      i, st, drv);
 	}
-	r = poll1(rf, POLLPRI, 5000);
+	r = poll_fd(rf, POLLPRI, 5000);
 	check(r > 0 && (r & POLLPRI), "Rf completed after close of the media and video fds");
 	sigkill_test(argv[1], argv[2]);
 	printf("req-vim2m: %s (%d failures)\n", fails ? "FAIL" : "PASS", fails);
