@@ -36,12 +36,26 @@ sed -i "s/^Date: .*/$last_date/" "$tmp/0000-cover-letter.patch"
 # --no-fixes: the tree has no git history in which to find the authors of
 # a commit named by a Fixes: tag (the fix's maintainers are in To: anyway).
 "${git[@]}" show "$branch:MAINTAINERS" > "$tmp/.MAINTAINERS"
+# get_maintainer.pl reads all of MAINTAINERS at each call (0.3 s, two calls
+# a patch), and make check exports three times: the recipients are kept in
+# $CACHE/recipients under a hash of all that decides them (the script,
+# MAINTAINERS, its options here, the diffs: with --no-git it reads the
+# patch's diff lines only, never the commit message).
+recipients_cache=$CACHE/recipients
 recipients() { # PATCH... -> "To: ...\nCc: ..." folded as mail headers
 	local gm=(./scripts/get_maintainer.pl --mpath "$tmp/.MAINTAINERS"
-		  --no-rolestats --no-git --no-git-fallback --no-fixes)
-	(cd "$TREE" &&
-	 echo "To: $("${gm[@]}" --no-l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold &&
-	 echo "Cc: $("${gm[@]}" --no-m --no-r --l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold)
+		  --no-rolestats --no-git --no-git-fallback --no-fixes) key
+	key=$( { declare -f recipients; cat "$TREE/scripts/get_maintainer.pl" "$tmp/.MAINTAINERS"
+		 for p in "$@"; do sed -n '/^diff --git /,$p' "$p"; done; } | sha1sum | cut -c1-40)
+	if [ ! -f "$recipients_cache/$key" ]; then
+		mkdir -p "$recipients_cache"
+		(cd "$TREE" &&
+		 echo "To: $("${gm[@]}" --no-l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold &&
+		 echo "Cc: $("${gm[@]}" --no-m --no-r --l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold) \
+			> "$recipients_cache/$key.tmp" &&
+			mv "$recipients_cache/$key.tmp" "$recipients_cache/$key"
+	fi
+	cat "$recipients_cache/$key"
 }
 header_fold() { fold -s -w 76 | sed '2,$s/^/ /; s/ *$//'; }
 for p in "$tmp"/*.patch; do
