@@ -6,7 +6,7 @@ RUN ?=
 OUT ?=
 
 .PHONY: help demo check deps base import export build build-debug build-arm64 \
-	guest selftest programs bench bench-base bench-native mutate vm mail \
+	guest selftest programs v4l-utils bench bench-base bench-native mutate vm mail \
 	clean-builds
 
 help:
@@ -55,6 +55,9 @@ selftest:
 	bash $(S)/selftest.sh
 programs: selftest
 	bash $(S)/programs.sh
+# v4l2-compliance from Debian's v4l-utils source with patches/v4l-utils/
+v4l-utils: deps
+	bash $(S)/v4l-utils.sh
 
 # make vm RUN=./my-test [KIND=debug]: run your own file in the guest
 vm: guest

@@ -13,18 +13,27 @@ S=$WB_ROOT/scripts
 logs=$CACHE/logs/check
 rm -rf "$logs"
 mkdir -p "$logs"
-passed=0 failed=0 n=0 failures=()
+passed=0 failed=0 skipped=0 n=0 failures=() skips=()
 
-# step NAME CMD...: run CMD, keep its output in a log, print one line.
+# step NAME CMD...: run CMD, keep its output in a log, print one line. CMD
+# exits 77 when what it needs cannot be had here (its last line says why):
+# the step is skipped, which is neither a pass nor a failure.
 step() {
 	local name=$1; shift
-	local logf
+	local logf rc
 	n=$((n + 1))
 	logf=$logs/$(printf '%02d' $n)-$(echo "$name" | tr -c 'a-zA-Z0-9.\n-' '_').log
 	local t0=$SECONDS
 	printf '[%s] %-62s ' "$(date +%H:%M:%S)" "$name"
-	if "$@" >"$logf" 2>&1; then
+	"$@" >"$logf" 2>&1
+	rc=$?
+	last_rc=$rc
+	if [ $rc = 0 ]; then
 		passed=$((passed + 1)); echo "PASS ($((SECONDS - t0)) s)"
+	elif [ $rc = 77 ]; then
+		skipped=$((skipped + 1)); skips+=("$name: $(tail -n 1 "$logf")")
+		echo "SKIP ($((SECONDS - t0)) s), log: $logf"
+		return 1
 	else
 		failed=$((failed + 1)); failures+=("$name")
 		echo "FAIL ($((SECONDS - t0)) s), log: $logf"
@@ -35,8 +44,13 @@ step() {
 
 finish() {
 	echo
+	for f in "${skips[@]}"; do echo "skipped: $f"; done
 	for f in "${failures[@]}"; do echo "failed: $f"; done
-	echo "$passed passed, $failed failed"
+	if [ "$skipped" = 0 ]; then
+		echo "$passed passed, $failed failed"
+	else
+		echo "$passed passed, $failed failed, $skipped skipped"
+	fi
 	[ "$failed" = 0 ]
 	exit
 }
@@ -65,7 +79,7 @@ roundtrip_as() { # no-identity|other-identity
 			'[commit]' 'gpgSign = true' > "$home/.gitconfig"
 	fi
 	HOME=$home GIT_CONFIG_GLOBAL=$home/.gitconfig GIT_CONFIG_NOSYSTEM=1 \
-		"$S/export.sh" "$tmp" && diff -ru "$WB_ROOT/patches" "$tmp"
+		"$S/export.sh" "$tmp" && diff -ru -x v4l-utils "$WB_ROOT/patches" "$tmp"
 	rc=$?
 	rm -rf "$tmp" "$home"
 	return $rc
@@ -194,11 +208,31 @@ done
 # Built from the series, before the tree goes back to the base: the base
 # kernel's VM run checks that it skips there.
 step "selftest binary" "$S/selftest.sh" || stop
+# before the base kernel: the base steps run some of them too
+step "guest test programs (tests/vm, tools)" "$S/programs.sh" || stop
 
 # Bisectability: the base and then every patch build, in one build tree.
 "${git[@]}" checkout -q --detach "$BASE_TAG"
 step "build x86 test kernel at base" "$S/build.sh" x86 || stop
 step "guest userspace" "$S/guest.sh" || stop
+# Not fatal: without it only the two patched v4l2-compliance runs cannot run.
+step "v4l2-compliance from Debian's v4l-utils source + patches/v4l-utils" "$S/v4l-utils.sh"
+v4l_utils_rc=$last_rc
+
+# The patched v4l2-compliance (tests/vm/compliance-fences.sh): with the
+# series vim2m reports V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES with its opt-in
+# and passes the write fence test, and reports it absent without the opt-in
+# and on vivid; at the base it is absent everywhere. Every run passes.
+fences_compliance_at() { # base|series
+	case $v4l_utils_rc in
+	0) ;;
+	77) echo "skipped: no patched v4l2-compliance, the v4l-utils step was skipped (no source)"
+	    return 77 ;;
+	*) echo "no patched v4l2-compliance: the v4l-utils step failed"; return 1 ;;
+	esac
+	"$S/vm.sh" --timeout 900 --add "$CACHE/v4l-utils/v4l2-compliance-wf" \
+		--add "$WB_ROOT/tests/vm/compliance-fences.sh" -- compliance-fences.sh "$1"
+}
 
 # compliance_at LABEL [GUEST_CMD]: v4l2-compliance on the virtual drivers in
 # QEMU (compliance.sh, or GUEST_CMD which runs it); the per-run totals (node
@@ -231,33 +265,62 @@ base_compliance() {
 	done
 }
 step "VM x86 at base: v4l2-compliance reference totals; the kselftest skips all" base_compliance
+step "VM x86 at base: patched v4l2-compliance finds no write fences" fences_compliance_at base
+# write-fence-caps.sh: which queues report V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES,
+# which buffers V4L2_BUF_FLAG_NO_WRITE_FENCE; at the base neither shows.
+write_fence_caps() { # series|base [vm.sh options]
+	"$S/vm.sh" "${@:2}" --timeout 600 --add "$CACHE/programs/write-fence-caps" \
+		--add "$WB_ROOT/tests/vm/write-fence-caps.sh" \
+		--add "$WB_ROOT/tests/vm/kernel-checks.sh" -- write-fence-caps.sh "$1"
+}
+step "VM x86 at base: no queue reports write fences, no buffer is flagged" write_fence_caps base
 step "sparse + W=1 at base, x86 (${#x86_objs[@]} files)" base_warnings x86 "${x86_objs[@]}"
 step "kernel-doc -Wall at base" kdoc_warnings "$logs/kdoc-base"
 [ ${#docdirs[@]} -gt 0 ] &&
 	step "htmldocs at base (${docdirs[*]})" docs_warnings "$logs/docs-base"
 step "arm64 build at base (media dirs, lockdep, ADV_DEBUG)" "$S/build.sh" arm64
 step "sparse + W=1 at base, arm64 (${#arm_objs[@]} files)" base_warnings arm64 "${arm_objs[@]}"
-# A patch that changes only what no kernel build reads (documentation,
-# selftests, MAINTAINERS) leaves the previous patch's build standing: it is
-# not built again (the last patch always is).
-builds_nothing() { # COMMIT
+# Each patch is built where it can break a build, the last one everywhere:
+# - a patch that changes only what no kernel build reads (documentation,
+#   selftests, MAINTAINERS) leaves the previous patch's builds standing;
+# - hantro and rga are arm64 drivers: a patch that changes only them is
+#   built for arm64, its real target (x86 builds them under COMPILE_TEST,
+#   at the last patch);
+# - configs/arm64-rockchip.config builds media's core, hantro, rga and
+#   vim2m, not vicodec nor visl: a patch that changes only those two is
+#   built for x86.
+changed_files() { "${git[@]}" diff-tree --no-commit-id --name-only -r "$1"; }
+# only_in COMMIT REGEX: every file the commit changes matches REGEX
+only_in() {
 	local files
-	files=$("${git[@]}" diff-tree --no-commit-id --name-only -r "$1") || return 1
-	[ -n "$files" ] &&
-		! grep -qvE '^(Documentation/|tools/testing/|MAINTAINERS$)' <<< "$files"
+	files=$(changed_files "$1") || return 1
+	[ -n "$files" ] && ! grep -qvE "$2" <<< "$files"
 }
+unbuilt='^(Documentation/|tools/testing/|MAINTAINERS$)'
+arm64_drivers='^drivers/media/platform/(verisilicon|rockchip/rga)/'
+x86_only_drivers='^drivers/media/test-drivers/(vicodec|visl)/'
 for i in "${!commits[@]}"; do
 	c=${commits[$i]}
 	"${git[@]}" checkout -q --detach "$c"
-	if [ "$i" != $((${#commits[@]} - 1)) ] && builds_nothing "$c"; then
-		printf '[%s] %-62s %s\n' "$(date +%H:%M:%S)" \
-			"build after $((i + 1))/${#commits[@]}: $(subject "$c")" \
+	what="after $((i + 1))/${#commits[@]}: $(subject "$c")"
+	last=; [ "$i" = $((${#commits[@]} - 1)) ] && last=1
+	if [ -z "$last" ] && only_in "$c" "$unbuilt"; then
+		printf '[%s] %-62s %s\n' "$(date +%H:%M:%S)" "build $what" \
 			"not built: only Documentation/, tools/testing/, MAINTAINERS"
 		continue
 	fi
-	if [ -z "${QUICK:-}" ] || [ "$i" = $((${#commits[@]} - 1)) ]; then
-		step "build x86 after $((i + 1))/${#commits[@]}: $(subject "$c")" "$S/build.sh" x86
-		step "build arm64 after $((i + 1))/${#commits[@]}: $(subject "$c")" "$S/build.sh" arm64
+	[ -n "${QUICK:-}" ] && [ -z "$last" ] && continue
+	if [ -z "$last" ] && only_in "$c" "$unbuilt|$arm64_drivers"; then
+		printf '[%s] %-62s %s\n' "$(date +%H:%M:%S)" "build x86 $what" \
+			"not built: only hantro/rga (arm64 below, x86 at the last patch)"
+	else
+		step "build x86 $what" "$S/build.sh" x86
+	fi
+	if [ -z "$last" ] && only_in "$c" "$unbuilt|$x86_only_drivers"; then
+		printf '[%s] %-62s %s\n' "$(date +%H:%M:%S)" "build arm64 $what" \
+			"not built: only vicodec/visl, which arm64 does not build"
+	else
+		step "build arm64 $what" "$S/build.sh" arm64
 	fi
 done
 "${git[@]}" checkout -q "$branch"
@@ -293,7 +356,6 @@ new_doc_warnings() {
 [ ${#docdirs[@]} -gt 0 ] &&
 	step "htmldocs: no new warnings (${docdirs[*]})" new_doc_warnings
 
-step "guest test programs (tests/vm, tools)" "$S/programs.sh" || stop
 step "VM x86: v4l2-compliance (vim2m, vivid, vicodec, visl)" compliance_at series
 same_compliance() {
 	diff -u "$logs/compliance-base" "$logs/compliance-series" || return 1
@@ -301,6 +363,10 @@ same_compliance() {
 	cat "$logs/compliance-series"
 }
 step "v4l2-compliance totals: series equal to base" same_compliance
+step "VM x86: patched v4l2-compliance, write fences on vim2m (opt-in on, off) and vivid" \
+	fences_compliance_at series
+step "VM x86: the write fence capability where fences are published, the flag where not" \
+	write_fence_caps series
 step "VM x86: KUnit suites + release fence selftest, and its negative control" \
 	"$S/vm.sh" --timeout 600 --add "$CACHE/selftest/vb2_release_fence_test" \
 	--add "$WB_ROOT/tests/vm/fences.sh" --add "$WB_ROOT/tests/vm/kernel-checks.sh" \
@@ -340,6 +406,8 @@ if [ -z "${QUICK:-}" ]; then
 		--add "$WB_ROOT/tests/vm/compliance.sh" \
 		-- fences.sh --debug
 	step "VM debug: vkms flip, 0 kernel reports" kms_vm debug
+	step "VM debug: the write fence capability and flag flows, 0 kernel reports" \
+		write_fence_caps series --kernel debug
 	# a shorter stream: KASAN makes every frame slow, and lockdep needs
 	# each path once, not each frame
 	step "VM debug: request-fed jobs, 0 kernel reports" requests_vm debug 8

@@ -8,7 +8,7 @@ pkgs=(build-essential flex bison bc libelf-dev libssl-dev dwarves kmod
       cpio xz-utils rsync python3 ccache git
       gcc-aarch64-linux-gnu qemu-system-x86 busybox-static
       dpkg-dev perl python3-ply python3-git python3-sphinx python3-yaml
-      gnuplot-nox libdrm-dev pkg-config)
+      gnuplot-nox libdrm-dev pkg-config meson ninja-build)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
