@@ -3,9 +3,9 @@
 from _mutate import mutate
 
 mutate('drivers/media/v4l2-core/v4l2-mem2mem.c',
-       '''	if (!v4l2_m2m_fenced(m2m_ctx) && !m2m_ctx->fence_active)
+       '''	if (!v4l2_m2m_fence_capable(m2m_ctx))
 		return;
 	lockdep_assert_held(m2m_ctx->q_lock);''',
-       '''	if (1 || (!v4l2_m2m_fenced(m2m_ctx) && !m2m_ctx->fence_active))
+       '''	if (1 || !v4l2_m2m_fence_capable(m2m_ctx))
 		return;
 	lockdep_assert_held(m2m_ctx->q_lock);''')
