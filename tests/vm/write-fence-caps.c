@@ -4,18 +4,18 @@
  * buffer's DMABUF carries a write fence (patches 63-65 of the series):
  *
  *  - V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES, reported by VIDIOC_REQBUFS and
- *    VIDIOC_CREATE_BUFS for the memory type they are given: only on capture
- *    queues, only for MMAP and DMABUF, never for USERPTR, and only where
- *    v4l2-mem2mem can fence the context;
+ *    VIDIOC_CREATE_BUFS only on capture queues whose MMAP and DMABUF
+ *    buffers get write fences, whatever memory type the ioctl is given (as
+ *    the other capabilities; USERPTR buffers never get one);
  *  - V4L2_BUF_FLAG_NO_WRITE_FENCE, on a buffer of such a queue that the
  *    device writes without its fence: reported by VIDIOC_QUERYBUF at the
  *    latest when the committing ioctl returns, and by VIDIOC_DQBUF.
  *
  *   write-fence-caps caps [-f NODE]... [-n NODE]...
- *	-f: the capture queue of NODE reports the capability for MMAP and
- *	DMABUF, from REQBUFS(count=0), REQBUFS(count=2) and
- *	CREATE_BUFS(count=0), and for nothing else; -n: NODE reports it
- *	nowhere. Every queue of NODE, every memory type.
+ *	-f: the capture queue of NODE reports the capability from
+ *	REQBUFS(count=0), REQBUFS(count=2) and CREATE_BUFS(count=0) for every
+ *	memory type, its output queue never; -n: NODE reports it nowhere.
+ *	Every queue of NODE, every memory type.
  *   write-fence-caps fenced series|base VIM2M
  *	a vim2m job committed by QBUF(OUTPUT), one committed by
  *	QBUF(CAPTURE): fenced, never flagged.
@@ -70,7 +70,7 @@
 #define V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES	(1 << 9)
 #endif
 #ifndef V4L2_BUF_FLAG_NO_WRITE_FENCE
-#define V4L2_BUF_FLAG_NO_WRITE_FENCE		0x00200000
+#define V4L2_BUF_FLAG_NO_WRITE_FENCE		0x01000000
 #endif
 
 /* vim2m's jobs: long enough for the watcher, short for TCG */
@@ -167,15 +167,15 @@ static void node_name(const char *node, char *name, size_t len)
 
 /*
  * One answer of REQBUFS or CREATE_BUFS about the bit. A queue without
- * USERPTR support refuses that memory type with EINVAL, which answers
- * "no fences" as well as a cleared bit; any other error is a failure.
+ * USERPTR support refuses that memory type with EINVAL, and then returns
+ * no capabilities; any other error is a failure.
  */
 static const char *answer(int ret, __u32 caps, __u32 memory, bool want,
 			  bool *ok)
 {
 	bool set = caps & V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES;
 
-	if (ret == -EINVAL && memory == V4L2_MEMORY_USERPTR && !want)
+	if (ret == -EINVAL && memory == V4L2_MEMORY_USERPTR)
 		return "unsupported";
 	if (ret < 0) {
 		*ok = false;
@@ -189,9 +189,8 @@ static const char *answer(int ret, __u32 caps, __u32 memory, bool want,
 static void caps_of_queue(int fd, const char *label, __u32 type,
 			  __u32 memory, bool fenced)
 {
-	/* the promise: capture queues only, never USERPTR */
-	bool want = fenced && !V4L2_TYPE_IS_OUTPUT(type) &&
-		    memory != V4L2_MEMORY_USERPTR;
+	/* capture queues only, the same answer for every memory type */
+	bool want = fenced && !V4L2_TYPE_IS_OUTPUT(type);
 	const char *r0, *r2, *c0;
 	__u32 caps, dummy;
 	bool ok = true;

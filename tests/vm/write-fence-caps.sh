@@ -4,7 +4,7 @@
 # write-fence-caps (tests/vm/write-fence-caps.c).
 #   write-fence-caps.sh series   V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES exactly
 #       on the capture queues of vim2m, vicodec's stateless decoder and
-#       visl, for MMAP and DMABUF; nowhere with their release_fences=0
+#       visl, whatever the memory type; nowhere with their release_fences=0
 #       (contexts opened after the change); V4L2_BUF_FLAG_NO_WRITE_FENCE on
 #       the buffers of the jobs that run unfenced (vim2m's one-device rule,
 #       visl's held capture buffer) and on no others
