@@ -40,6 +40,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -gt 0 ] || die "no command to run in the guest" "$(usage)"
+# the device lookups that the guest scripts source
+adds+=("$WB_ROOT/tests/vm/nodes.sh")
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || die "--timeout wants a number of seconds, not '$timeout_s'"
 [[ $mem =~ ^[1-9][0-9]*$ ]] || die "--mem wants a number of MB, not '$mem'"
 case "$kind" in

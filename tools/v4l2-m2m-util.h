@@ -130,6 +130,36 @@ static inline int find_vim2m(char *path, size_t len, bool *mplane)
 	return -ENODEV;
 }
 
+/* vim2m's opt-in to release fences, a module parameter of the series */
+#define VIM2M_FENCES_PARAM "/sys/module/vim2m/parameters/release_fences"
+
+/* That parameter: 'Y', 'N', or 0 if there is none (base kernel) */
+static inline char vim2m_fences_param(void)
+{
+	char c = 0;
+	int fd = open(VIM2M_FENCES_PARAM, O_RDONLY);
+
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = 0;
+		close(fd);
+	}
+	return c;
+}
+
+/* Sets it to @c ('Y' or 'N') and reads it back: 0, or -1 on failure */
+static inline int vim2m_set_fences_param(char c)
+{
+	int fd = open(VIM2M_FENCES_PARAM, O_WRONLY);
+	int ret = -1;
+
+	if (fd >= 0) {
+		ret = write(fd, &c, 1) == 1 ? 0 : -1;
+		close(fd);
+	}
+	return ret || vim2m_fences_param() != c ? -1 : 0;
+}
+
 /* The buffer type of a mem2mem queue: OUTPUT or CAPTURE */
 static inline __u32 m2m_buf_type(bool mplane, bool capture)
 {

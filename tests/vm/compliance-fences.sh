@@ -23,12 +23,7 @@ bad=0
 
 note_fail() { echo "FAIL: $*" | tee -a "$summary"; bad=1; }
 
-node() {
-	for d in /sys/class/video4linux/video*; do
-		[ "$(cat "$d/name" 2>/dev/null)" = "$1" ] && { echo "/dev/${d##*/}"; return 0; }
-	done
-	return 1
-}
+. "$(dirname "$0")/nodes.sh"
 
 # run LABEL WANT ARGS...: one run; WANT is the result the "test write fences"
 # line must show ("OK" or "OK (Not Supported)").

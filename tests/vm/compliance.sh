@@ -17,13 +17,7 @@ bad=0
 
 note_fail() { echo "FAIL: $*" | tee -a "$summary"; bad=1; }
 
-# /dev/videoN whose video_device name is $1 (as set by the driver).
-node() {
-	for d in /sys/class/video4linux/video*; do
-		[ "$(cat "$d/name" 2>/dev/null)" = "$1" ] && { echo "/dev/${d##*/}"; return 0; }
-	done
-	return 1
-}
+. "$(dirname "$0")/nodes.sh"
 
 # run LABEL ARGS...: one v4l2-compliance run; its output goes to the console
 # as it comes (so a hang shows where) and to $logs/LABEL for the summary.

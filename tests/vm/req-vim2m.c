@@ -66,8 +66,6 @@
 #define H 32
 #define NB 4
 
-#define PARAM "/sys/module/vim2m/parameters/release_fences"
-
 static int vfd, mfd, fails;
 /* vim2m freezes the requests of a file opened with release_fences=Y */
 static bool frozen = true;
@@ -357,32 +355,6 @@ static void sigkill_test(const char *video, const char *media)
 	close(pidfd);
 }
 
-/* vim2m's release_fences parameter: 'Y', 'N', or 0 if unreadable */
-static char read_param(void)
-{
-	char c = 0;
-	int fd = open(PARAM, O_RDONLY);
-
-	if (fd >= 0) {
-		if (read(fd, &c, 1) != 1)
-			c = 0;
-		close(fd);
-	}
-	return c;
-}
-
-static int write_param(char c)
-{
-	int fd = open(PARAM, O_WRONLY);
-	int ret = -1;
-
-	if (fd >= 0) {
-		ret = write(fd, &c, 1) == 1 ? 0 : -1;
-		close(fd);
-	}
-	return ret || read_param() != c ? -1 : 0;
-}
-
 /* a context of the mixed test: its own file, buffers and requests */
 struct mctx {
 	const char *name;
@@ -407,8 +379,9 @@ static int mopen(struct mctx *c, const char *video, char param)
 {
 	unsigned int i;
 
-	if (write_param(param)) {
-		printf("FAIL: mixed: cannot set %s to %c\n", PARAM, param);
+	if (vim2m_set_fences_param(param)) {
+		printf("FAIL: mixed: cannot set %s to %c\n",
+		       VIM2M_FENCES_PARAM, param);
 		fails++;
 		return -1;
 	}
@@ -503,13 +476,14 @@ static void mixed(const char *video, const char *media)
 {
 	struct mctx a = { .name = "A (fenced, frozen)" };
 	struct mctx b = { .name = "B (requests not frozen)" };
-	char old = read_param();
+	char old = vim2m_fences_param();
 	unsigned int i;
 	int ret;
 
 	mfd = open(media, O_RDWR);
 	if (mfd < 0 || !old) {
-		printf("FAIL: mixed: open %s, read %s\n", media, PARAM);
+		printf("FAIL: mixed: open %s, read %s\n", media,
+		       VIM2M_FENCES_PARAM);
 		fails++;
 		return;
 	}
@@ -562,7 +536,7 @@ static void mixed(const char *video, const char *media)
 	check(!ret, "mixed: B: MEDIA_REQUEST_IOC_QUEUE 1 (%d)", ret);
 	mwait(&b, 1, 1);
 out:
-	write_param(old);
+	vim2m_set_fences_param(old);
 	if (a.vfd > 0)
 		close(a.vfd);
 	if (b.vfd > 0)
@@ -587,8 +561,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* the file opened below freezes its requests if this is Y */
-	frozen = read_param() != 'N';
-	printf("info: vim2m release_fences=%c: %s requests\n", read_param(),
+	frozen = vim2m_fences_param() != 'N';
+	printf("info: vim2m release_fences=%c: %s requests\n", vim2m_fences_param(),
 	       frozen ? "frozen" : "classic");
 	vfd = open(argv[1], O_RDWR | O_NONBLOCK);
 	mfd = open(argv[2], O_RDWR);

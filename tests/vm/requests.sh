@@ -27,19 +27,8 @@ failed() { echo "FAIL: $*"; rc=1; }
 
 . "$(dirname "$0")/kernel-checks.sh"
 kmemleak_start
+. "$(dirname "$0")/nodes.sh"
 
-node() { # the /dev/videoN whose name is $1
-	for d in /sys/class/video4linux/video*; do
-		[ "$(cat "$d/name" 2>/dev/null)" = "$1" ] && { echo "/dev/${d##*/}"; return 0; }
-	done
-	return 1
-}
-media_of() { # the /dev/mediaN whose model is $1
-	for d in /sys/bus/media/devices/media*; do
-		[ "$(cat "$d/model" 2>/dev/null)" = "$1" ] && { echo "/dev/${d##*/}"; return 0; }
-	done
-	return 1
-}
 vicodec_param() { # NAME VALUE
 	echo "$2" > "/sys/module/vicodec/parameters/$1"
 	[ "$(cat "/sys/module/vicodec/parameters/$1")" = "$2" ] ||

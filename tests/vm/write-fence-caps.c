@@ -540,34 +540,6 @@ static int cmd_fenced(const char *video)
 	return 0;
 }
 
-#define VIM2M_PARAM	"/sys/module/vim2m/parameters/release_fences"
-
-/* vim2m's release_fences: 'Y', 'N', or 0 if there is none (base kernel) */
-static char read_param(void)
-{
-	char v = 0;
-	int fd = open(VIM2M_PARAM, O_RDONLY);
-
-	if (fd >= 0) {
-		if (read(fd, &v, 1) != 1)
-			v = 0;
-		close(fd);
-	}
-	return v;
-}
-
-static int write_param(char v)
-{
-	int fd = open(VIM2M_PARAM, O_WRONLY);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, &v, 1) == 1 ? 0 : -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * A vim2m context whose requests are not frozen: opened with
  * release_fences=N, which the context keeps. The base kernel has no such
@@ -575,22 +547,21 @@ static int write_param(char v)
  */
 static int open_unfrozen(struct ctx *c, const char *name, const char *video)
 {
-	char old = read_param();
+	char old = vim2m_fences_param();
 	int ret;
 
 	if (!old) {
 		check(!series, "%s: no %s to open it with (%s)", name,
-		      VIM2M_PARAM, series ? "wanted" : "base kernel: not written");
+		      VIM2M_FENCES_PARAM,
+		      series ? "wanted" : "base kernel: not written");
 		return open_ctx(c, name, video, 2, 2);
 	}
-	ret = write_param('N');
-	if (ret) {
-		check(0, "%s: writing N to %s: %s", name, VIM2M_PARAM,
-		      strerror(-ret));
-		return ret;
+	if (vim2m_set_fences_param('N')) {
+		check(0, "%s: cannot set %s to N", name, VIM2M_FENCES_PARAM);
+		return -EIO;
 	}
 	ret = open_ctx(c, name, video, 2, 2);
-	write_param(old);
+	vim2m_set_fences_param(old);
 	return ret;
 }
 

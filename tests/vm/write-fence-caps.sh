@@ -26,19 +26,8 @@ rc=0
 failed() { echo "FAIL: $*"; rc=1; }
 
 . "$(dirname "$0")/kernel-checks.sh"
+. "$(dirname "$0")/nodes.sh"
 
-node() { # the /dev/videoN whose name is $1
-	for d in /sys/class/video4linux/video*; do
-		[ "$(cat "$d/name" 2>/dev/null)" = "$1" ] && { echo "/dev/${d##*/}"; return 0; }
-	done
-	return 1
-}
-media_of() { # the /dev/mediaN whose model is $1
-	for d in /sys/bus/media/devices/media*; do
-		[ "$(cat "$d/model" 2>/dev/null)" = "$1" ] && { echo "/dev/${d##*/}"; return 0; }
-	done
-	return 1
-}
 # run NAME CMD...: the checks of one write-fence-caps run
 run() {
 	echo "=== $1"
