@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * write-fence-caps - the uAPI that tells an application whether a capture
- * buffer's DMABUF carries a write fence (patches 63-65 of the series):
+ * buffer's DMABUF carries a write fence (patches 63-66 of the series):
  *
  *  - V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES, reported by VIDIOC_REQBUFS and
  *    VIDIOC_CREATE_BUFS only on capture queues whose MMAP and DMABUF

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side (busybox sh): the uAPI of write fences (patches 63-65), with
+# Guest side (busybox sh): the uAPI of write fences (patches 63-66), with
 # write-fence-caps (tests/vm/write-fence-caps.c).
 #   write-fence-caps.sh series   V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES exactly
 #       on the capture queues of vim2m, vicodec's stateless decoder and
