@@ -222,7 +222,8 @@ v4l_utils_rc=$last_rc
 # The patched v4l2-compliance (tests/vm/compliance-fences.sh): with the
 # series vim2m reports V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES with its opt-in
 # and passes the write fence test, and reports it absent without the opt-in
-# and on vivid; at the base it is absent everywhere. Every run passes.
+# and on vivid; visl and vicodec's stateless decoder report it; at the base
+# it is absent everywhere. Every run passes.
 fences_compliance_at() { # base|series
 	case $v4l_utils_rc in
 	0) ;;
@@ -363,7 +364,7 @@ same_compliance() {
 	cat "$logs/compliance-series"
 }
 step "v4l2-compliance totals: series equal to base" same_compliance
-step "VM x86: patched v4l2-compliance, write fences on vim2m (opt-in on, off) and vivid" \
+step "VM x86: patched v4l2-compliance, write fences on vim2m (on, off), visl, vicodec, vivid" \
 	fences_compliance_at series
 step "VM x86: the write fence capability where fences are published, the flag where not" \
 	write_fence_caps series
