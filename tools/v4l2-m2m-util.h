@@ -262,9 +262,14 @@ static inline int v4l2_querybuf(int fd, __u32 type, unsigned int index,
 	return 0;
 }
 
-/* QBUF; @bytesused is that of plane 0, for OUTPUT buffers (0 for CAPTURE) */
-static inline int v4l2_qbuf(int fd, __u32 type, unsigned int index,
-			    __u32 bytesused)
+/*
+ * QBUF with buffer @flags, a timestamp of @ts_sec seconds, and into the
+ * request @request_fd if it is >= 0; @bytesused is that of plane 0, for
+ * OUTPUT buffers (0 for CAPTURE).
+ */
+static inline int v4l2_qbuf_flags(int fd, __u32 type, unsigned int index,
+				  __u32 bytesused, __u32 flags, long ts_sec,
+				  int request_fd)
 {
 	struct v4l2_plane planes[VIDEO_MAX_PLANES];
 	struct v4l2_buffer b;
@@ -275,7 +280,20 @@ static inline int v4l2_qbuf(int fd, __u32 type, unsigned int index,
 		planes[0].bytesused = bytesused;
 	else
 		b.bytesused = bytesused;
+	b.flags = flags;
+	b.timestamp.tv_sec = ts_sec;
+	if (request_fd >= 0) {
+		b.flags |= V4L2_BUF_FLAG_REQUEST_FD;
+		b.request_fd = request_fd;
+	}
 	return xioctl(fd, VIDIOC_QBUF, &b);
+}
+
+/* QBUF; @bytesused is that of plane 0, for OUTPUT buffers (0 for CAPTURE) */
+static inline int v4l2_qbuf(int fd, __u32 type, unsigned int index,
+			    __u32 bytesused)
+{
+	return v4l2_qbuf_flags(fd, type, index, bytesused, 0, 0, -1);
 }
 
 /*

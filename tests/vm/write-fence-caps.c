@@ -348,8 +348,6 @@ static void stream(struct ctx *c, bool on)
 static int qbuf(struct ctx *c, __u32 type, unsigned int index, __u32 flags,
 		long ts, int request)
 {
-	struct v4l2_plane planes[VIDEO_MAX_PLANES];
-	struct v4l2_buffer b;
 	__u32 len = 0;
 	int ret;
 
@@ -358,19 +356,7 @@ static int qbuf(struct ctx *c, __u32 type, unsigned int index, __u32 flags,
 		if (ret)
 			return ret;
 	}
-	v4l2_buf_init(&b, planes, type, index);
-	b.field = V4L2_FIELD_NONE;
-	if (V4L2_TYPE_IS_MULTIPLANAR(type))
-		planes[0].bytesused = len;
-	else
-		b.bytesused = len;
-	b.timestamp.tv_sec = ts;
-	b.flags = flags;
-	if (request >= 0) {
-		b.flags |= V4L2_BUF_FLAG_REQUEST_FD;
-		b.request_fd = request;
-	}
-	return xioctl(c->fd, VIDIOC_QBUF, &b);
+	return v4l2_qbuf_flags(c->fd, type, index, len, flags, ts, request);
 }
 
 /* the flags of a capture buffer in *flags: 0 or -errno */
