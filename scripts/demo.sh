@@ -3,7 +3,10 @@
 # The main job: boot the series kernel in QEMU and show what a consumer of a
 # vim2m CAPTURE buffer sees, with vim2m's opt-in off and on: fence-timeline
 # (poll on the dma-buf, EXPORT_SYNC_FILE) and kms-flip (a vkms atomic flip),
-# then the release fence selftest; draw the timeline as SVG and PNG.
+# then the release fence selftest, and the other direction: when vim2m's job
+# starts, and what it reads, with a GPU-like producer's fence released N ms
+# after QBUF, vim2m's fence waits off and on (wait-demo); draw the timeline
+# as SVG and PNG.
 # Expects 'make import build guest selftest' done
 # (make demo does that first).
 set -euo pipefail
@@ -57,6 +60,11 @@ echo
 echo "=== release fence selftest"
 modprobe vim2m
 vb2_release_fence_test 2>&1 | grep -E '^(ok|not ok|# Totals)'
+echo
+echo "=== the other direction: vim2m reads a buffer a GPU-like producer renders"
+echo "(a sw_sync fence in the OUTPUT buffer's dma-buf, released N ms after the QBUF"
+echo " that commits the job, once the frame is written; 10 ms jobs)"
+wait-demo
 # For the picture (kept off the terminal by the host).
 cat /tmp/timeline-0.csv /tmp/timeline-1.csv
 GUEST
@@ -64,7 +72,7 @@ chmod +x "$out/demo-guest.sh"
 log "booting the series kernel in QEMU (TCG: about a minute)"
 "$WB_ROOT/scripts/vm.sh" --timeout 600 --add "$bin/fence-timeline" --add "$bin/kms-flip" \
 	--add "$WB_ROOT/tests/vm/kms.sh" --add "$WB_ROOT/tests/vm/kernel-checks.sh" \
-	--add "$CACHE/selftest/vb2_release_fence_test" \
+	--add "$CACHE/selftest/vb2_release_fence_test" --add "$bin/wait-demo" \
 	--add "$out/demo-guest.sh" -- demo-guest.sh | tee "$out/console.log" |
 	sed -n '/^=== /,/^WB-EXIT/p' | grep -v -e '^WB-EXIT' -e '^# fence-timeline' -e '^frame,' -e '^[0-9][0-9]*,'
 log "drawing the timeline"

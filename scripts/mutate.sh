@@ -4,8 +4,9 @@
 # tree, build the x86 test kernel incrementally, run the KUnit suites and
 # the kselftests on it in the guest (tests/vm/mutant.sh), and put the tree
 # back. First the same run on the unmutated kernel must pass whole; then
-# every mutation must make at least one of those tests fail. Prints the
-# table of which tests caught which mutation.
+# every mutation must make at least one of those tests fail (the
+# kselftests run for a mutant only when no KUnit case caught it). Prints
+# the table of which tests caught which mutation.
 #   mutate.sh [NAME...]   default: every tests/mutations/[a-z]*.py
 # Run by make check (not with QUICK=1), about 5 min here. Expects 'make
 # build selftest' done; leaves the x86 kernel rebuilt from the unmutated
@@ -67,16 +68,28 @@ finish() {
 trap finish EXIT
 trap 'exit 143' INT TERM HUP
 
-# guest run of the current build-x86: console log to $1; with a second
-# argument, the kselftest of request-fed jobs runs too (the baseline, and
-# the mutations whose script says "# guest: requests": it adds about 15 s)
-guest() { # LOG [requests]
-	local adds=(--add "$kst")
-	[ -z "${2:-}" ] || adds+=(--add "$rkst")
+# guest run of the current build-x86: console log to $1; the kselftest of
+# request-fed jobs runs too with "requests" (the baseline, and the mutations
+# whose script says "# guest: requests": it adds about 15 s), and the fence
+# wait tests with "waits" (the baseline, and "# guest: waits"); with "all"
+# (the baseline) the kselftests run even when a KUnit case failed
+guest() { # LOG [requests] [waits] [all]
+	local log=$1 adds=(--add "$kst") args=()
+	shift
+	for what in "$@"; do
+		case "$what" in
+		requests) adds+=(--add "$rkst") ;;
+		waits|all) args+=("$what") ;;
+		esac
+	done
 	WB_ALLOW_MUTANT=1 run "$WB_ROOT/scripts/vm.sh" --timeout 300 "${adds[@]}" \
 		--add "$WB_ROOT/tests/vm/mutant.sh" --add "$WB_ROOT/tests/vm/kernel-checks.sh" \
-		-- mutant.sh > "$1" 2>&1 ||
-		echo "guest exit $?" >> "$1"
+		-- mutant.sh "${args[@]}" > "$log" 2>&1 ||
+		echo "guest exit $?" >> "$log"
+}
+# what the guest runs for mutation $1 besides the default, from its script
+guest_extras() { # NAME
+	sed -n 's/^# guest: \(requests\|waits\)$/\1/p' "$dir/$1.py"
 }
 # the tests that failed, one line, or nothing; dies on a broken run
 caught_in() { # CONSOLE_LOG
@@ -95,7 +108,7 @@ if [ -e "$marker" ]; then
 	mutant_built=''
 fi
 log "the unmutated kernel first: every test must pass"
-guest "$out/baseline.console.log" requests
+guest "$out/baseline.console.log" requests waits all
 base=$(caught_in "$out/baseline.console.log")
 [ -z "$base" ] || die "tests fail on the unmutated kernel: $base" \
 	"A mutation run proves nothing then; console log: $out/baseline.console.log"
@@ -114,8 +127,8 @@ for n in "${names[@]}"; do
 		    "A mutation that does not build proves nothing: fix tests/mutations/$n.py."
 	touch "$marker"
 	restore_tree
-	guest "$out/$n.console.log" \
-		"$(grep -qx '# guest: requests' "$dir/$n.py" && echo requests)"
+	mapfile -t extras < <(guest_extras "$n")
+	guest "$out/$n.console.log" "${extras[@]}"
 	caught=$(caught_in "$out/$n.console.log")
 	if [ -z "$caught" ]; then
 		missed=$((missed + 1))

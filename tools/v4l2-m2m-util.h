@@ -2,9 +2,9 @@
 /*
  * v4l2-m2m-util.h - what the workbench's guest programs all do to vim2m:
  * tests/vm/fence-exit-paths.c, tests/vm/fence-stress.c, tests/vm/kms-flip.c,
- * tools/fence-bench.c and tools/fence-timeline.c.
+ * tools/fence-bench.c, tools/fence-timeline.c and tools/wait-demo.c.
  *
- * One header of small static inline helpers instead of five copies of them:
+ * One header of small static inline helpers instead of a copy in each:
  * each program is a single file built on its own (scripts/programs.sh), so
  * there is no library to link, and helpers a program does not call cost it
  * nothing, not even an unused-function warning. The tests in tests/vm
@@ -130,14 +130,30 @@ static inline int find_vim2m(char *path, size_t len, bool *mplane)
 	return -ENODEV;
 }
 
-/* vim2m's opt-in to release fences, a module parameter of the series */
-#define VIM2M_FENCES_PARAM "/sys/module/vim2m/parameters/release_fences"
+/*
+ * sw_sync, the debugfs timeline that the programs use as a foreign fence
+ * producer: it has no uapi header (as in tools/testing/selftests/sync)
+ */
+struct sw_sync_create_fence_data {
+	__u32	value;
+	char	name[32];
+	__s32	fence;
+};
 
-/* That parameter: 'Y', 'N', or 0 if there is none (base kernel) */
-static inline char vim2m_fences_param(void)
+#define SW_SYNC_IOC_CREATE_FENCE	_IOWR('W', 0, \
+					      struct sw_sync_create_fence_data)
+#define SW_SYNC_IOC_INC			_IOW('W', 1, __u32)
+#define SW_SYNC_PATH			"/sys/kernel/debug/sync/sw_sync"
+
+/* vim2m's opt-ins to release fences and fence waits, module parameters */
+#define VIM2M_FENCES_PARAM "/sys/module/vim2m/parameters/release_fences"
+#define VIM2M_WAITS_PARAM "/sys/module/vim2m/parameters/wait_fences"
+
+/* A bool module parameter: 'Y', 'N', or 0 if there is none (base kernel) */
+static inline char bool_param(const char *path)
 {
 	char c = 0;
-	int fd = open(VIM2M_FENCES_PARAM, O_RDONLY);
+	int fd = open(path, O_RDONLY);
 
 	if (fd >= 0) {
 		if (read(fd, &c, 1) != 1)
@@ -147,17 +163,37 @@ static inline char vim2m_fences_param(void)
 	return c;
 }
 
-/* Sets it to @c ('Y' or 'N') and reads it back: 0, or -1 on failure */
-static inline int vim2m_set_fences_param(char c)
+static inline char vim2m_fences_param(void)
 {
-	int fd = open(VIM2M_FENCES_PARAM, O_WRONLY);
+	return bool_param(VIM2M_FENCES_PARAM);
+}
+
+static inline char vim2m_waits_param(void)
+{
+	return bool_param(VIM2M_WAITS_PARAM);
+}
+
+/* Sets one to @c ('Y' or 'N') and reads it back: 0, or -1 on failure */
+static inline int set_bool_param(const char *path, char c)
+{
+	int fd = open(path, O_WRONLY);
 	int ret = -1;
 
 	if (fd >= 0) {
 		ret = write(fd, &c, 1) == 1 ? 0 : -1;
 		close(fd);
 	}
-	return ret || vim2m_fences_param() != c ? -1 : 0;
+	return ret || bool_param(path) != c ? -1 : 0;
+}
+
+static inline int vim2m_set_fences_param(char c)
+{
+	return set_bool_param(VIM2M_FENCES_PARAM, c);
+}
+
+static inline int vim2m_set_waits_param(char c)
+{
+	return set_bool_param(VIM2M_WAITS_PARAM, c);
 }
 
 /* The buffer type of a mem2mem queue: OUTPUT or CAPTURE */

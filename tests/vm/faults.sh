@@ -47,6 +47,21 @@ exit_paths() {
 step "exit paths (fence-exit-paths)" exit_paths
 # The module unload test reloads vim2m; make sure it is there either way.
 modprobe vim2m
+# A foreign fence that never signals, where the device does not wait for
+# it (what drivers without fence waits do): contexts opened with vim2m's
+# wait_fences off.
+waits_param=/sys/module/vim2m/parameters/wait_fences
+foreign_unwaited() {
+	echo N > "$waits_param" && [ "$(cat "$waits_param")" = N ] ||
+		{ echo "cannot turn $waits_param off"; return 1; }
+	fence-exit-paths -t foreign_write_fence_never_signals 2>&1 |
+		tee /tmp/exit-foreign.log
+	echo Y > "$waits_param"
+	[ "$(cat "$waits_param")" = Y ] || { echo "$waits_param not back to Y"; return 1; }
+	grep -q '^# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0' /tmp/exit-foreign.log &&
+		grep -q 'kept over 3 frames' /tmp/exit-foreign.log
+}
+step "a foreign fence vim2m does not wait for (wait_fences=0)" foreign_unwaited
 step "random operations (seed 1, 10000 ops)" fence-stress -s 1 -n 10000
 step "soak ($cycles frames)" fence-stress -S "$cycles"
 

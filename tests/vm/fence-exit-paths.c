@@ -51,18 +51,6 @@
 #include "kselftest_harness.h"
 #include "../../tools/v4l2-m2m-util.h"
 
-/* sw_sync has no uapi header */
-struct sw_sync_create_fence_data {
-	__u32	value;
-	char	name[32];
-	__s32	fence;
-};
-
-#define SW_SYNC_IOC_CREATE_FENCE	_IOWR('W', 0, \
-					      struct sw_sync_create_fence_data)
-#define SW_SYNC_IOC_INC			_IOW('W', 1, __u32)
-
-#define SW_SYNC_PATH	"/sys/kernel/debug/sync/sw_sync"
 #define BUFINFO_PATH	"/sys/kernel/debug/dma_buf/bufinfo"
 #define VB2_DRIVER	"videobuf2"
 
@@ -541,16 +529,34 @@ TEST_F_TIMEOUT(exit, rmmod_with_exports_held, 120)
 
 /*
  * A foreign WRITE fence that never signals, imported into an MMAP export
- * of a CAPTURE plane. vb2 does not wait for it: the job runs and the
- * buffer is dequeued, our fence signals, and theirs stays in the resv over
- * several frames (our fences replace only each other) until its sw_sync
- * timeline is closed, which signals it with -ENOENT.
+ * of a CAPTURE plane. Where the context does not wait for the fences of
+ * its buffers (no V4L2_BUF_CAP_SUPPORTS_FENCE_WAITS: vim2m's wait_fences
+ * was N when it was opened, as faults.sh runs it once), the job runs and the buffer is dequeued, our
+ * fence signals, and theirs stays in the resv over several frames (our
+ * fences replace only each other) until its sw_sync timeline is closed,
+ * which signals it with -ENOENT. Where vim2m waits, the job waits for it,
+ * next to its own published fence, until the timeline is closed: the
+ * writer failed, which does not fail a job that overwrites the buffer.
  */
+/* Does the context wait for fences? CREATE_BUFS(0) allocates nothing */
+static bool context_waits(struct m2m *m)
+{
+	struct v4l2_create_buffers cb = {
+		.memory = V4L2_MEMORY_MMAP,
+		.format.type = m->out_type,
+	};
+
+	return !xioctl(m->fd, VIDIOC_G_FMT, &cb.format) &&
+	       !xioctl(m->fd, VIDIOC_CREATE_BUFS, &cb) &&
+	       (cb.capabilities & V4L2_BUF_CAP_SUPPORTS_FENCE_WAITS);
+}
+
 TEST_F_TIMEOUT(exit, foreign_write_fence_never_signals, 120)
 {
 	struct dma_buf_import_sync_file imp = { .flags = DMA_BUF_SYNC_WRITE };
 	struct sw_sync_create_fence_data data = { .value = 1 };
 	struct m2m *m = &self->m;
+	bool waits = context_waits(m);
 	struct fence_snap s;
 	struct resv_desc d;
 	int timeline, wsync, ours = -1, theirs = -1;
@@ -572,7 +578,7 @@ TEST_F_TIMEOUT(exit, foreign_write_fence_never_signals, 120)
 	ASSERT_EQ(0, v4l2_streamon(m->fd, m->out_type));
 	ASSERT_EQ(0, v4l2_streamon(m->fd, m->cap_type));
 
-	for (frame = 0; frame < 3; frame++) {
+	for (frame = 0; frame < (waits ? 1 : 3); frame++) {
 		ASSERT_EQ(0, qbuf(m, m->cap_type, 0));
 		ASSERT_EQ(0, qbuf(m, m->out_type, 0));
 		wsync = dmabuf_export_sync_file(m->cap_buf[0],
@@ -588,6 +594,8 @@ TEST_F_TIMEOUT(exit, foreign_write_fence_never_signals, 120)
 		}
 		ASSERT_TRUE(ours >= 0 && theirs >= 0 && ours != theirs);
 		EXPECT_EQ(0, s.f[ours].status);
+		if (waits)
+			break;
 
 		/* the producer does not wait for the foreign writer */
 		ASSERT_EQ(0, dqbuf_wait(m, m->cap_type, FOREIGN_JOB_MS + SLACK_MS,
@@ -604,9 +612,25 @@ TEST_F_TIMEOUT(exit, foreign_write_fence_never_signals, 120)
 		if (frame < 2)
 			close(wsync);
 	}
+	if (waits) {
+		/* the job waits for the writer, its own fence published */
+		EXPECT_EQ(-ETIMEDOUT, dqbuf_wait(m, m->cap_type,
+						 3 * FOREIGN_JOB_MS, &idx));
+		ASSERT_EQ(0, bufinfo_fd(m->cap_buf[0], &d));
+		EXPECT_EQ(1U, d.vb2_pending);
+		EXPECT_EQ(1U, d.other_pending);
+	}
 
 	/* closing the timeline signals its fences with -ENOENT */
 	close(timeline);
+	if (waits) {
+		/* and lets the job run: a failed writer is overwritten */
+		ASSERT_EQ(0, dqbuf_wait(m, m->cap_type, FOREIGN_JOB_MS + SLACK_MS,
+					&idx));
+		ASSERT_EQ(0, dqbuf_wait(m, m->out_type, SLACK_MS, &idx));
+		ASSERT_EQ(0, snap(wsync, &s));
+		EXPECT_EQ(1, s.f[ours].status);
+	}
 	EXPECT_EQ(1, wait_fd(m->cap_buf[0], POLLIN | POLLOUT, SLACK_MS));
 	ASSERT_EQ(0, snap(wsync, &s));
 	EXPECT_EQ(-ENOENT, s.f[theirs].status);
@@ -614,7 +638,8 @@ TEST_F_TIMEOUT(exit, foreign_write_fence_never_signals, 120)
 	close(wsync);
 	ASSERT_EQ(0, bufinfo_fd(m->cap_buf[0], &d));
 	EXPECT_EQ(0U, d.vb2_pending + d.other_pending);
-	TH_LOG("foreign fence kept over 3 frames, %u fences in the resv at the end",
+	TH_LOG("foreign fence %s, %u fences in the resv at the end",
+	       waits ? "waited for until it failed" : "kept over 3 frames",
 	       d.fences);
 }
 

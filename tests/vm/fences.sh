@@ -1,12 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest side (busybox sh): the videobuf2 and v4l2-mem2mem KUnit suites and
-# the release fence kselftest on vim2m, then its negative control
-# (selftest-expect.sh negative: with vim2m's opt-in off every test must
-# fail); with --debug (debug kernel), instead of the negative control,
-# vim2m's v4l2-compliance streaming MMAP and DMABUF buffers imported from
-# vivid. Then a kmemleak scan (where built in) and a scan of the kernel
-# log: any lockdep, KASAN, kmemleak or WARN report fails the run.
+# the release fence kselftest on vim2m, then its negative controls
+# (selftest-expect.sh negative: with vim2m's release fences off, every
+# release fence test must fail; negative-waits: with its fence waits off,
+# every test that shows a wait must fail). With --debug (debug kernel),
+# instead of the negative controls, vim2m's v4l2-compliance streaming MMAP
+# and DMABUF buffers imported from vivid. Then a kmemleak scan (where
+# built in) and a scan of the kernel log: any lockdep, KASAN, kmemleak or
+# WARN report fails the run.
 debug=${1:-}
 rc=0
 modprobe vim2m || { echo "FAIL: modprobe vim2m"; exit 1; }
@@ -58,6 +60,7 @@ if [ "$debug" = --debug ]; then
 		{ echo "FAIL: v4l2-compliance streamed no DMABUF buffers"; rc=1; }
 else
 	selftest-expect.sh negative || rc=1
+	selftest-expect.sh negative-waits || rc=1
 fi
 kmemleak_check || rc=1
 kernel_reports || rc=1

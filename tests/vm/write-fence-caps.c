@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * write-fence-caps - the uAPI that tells an application whether a capture
- * buffer's DMABUF carries a write fence (patches 63-66 of the series):
+ * buffer's DMABUF carries a write fence (patches 64-67 of the series):
  *
  *  - V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES, reported by VIDIOC_REQBUFS and
  *    VIDIOC_CREATE_BUFS only on capture queues whose MMAP and DMABUF
@@ -11,11 +11,14 @@
  *    device writes without its fence: reported by VIDIOC_QUERYBUF at the
  *    latest when the committing ioctl returns, and by VIDIOC_DQBUF.
  *
- *   write-fence-caps caps [-f NODE]... [-n NODE]...
+ *   write-fence-caps caps [-f NODE]... [-n NODE]... [-F NODE]... [-w NODE]...
  *	-f: the capture queue of NODE reports the capability from
  *	REQBUFS(count=0), REQBUFS(count=2) and CREATE_BUFS(count=0) for every
  *	memory type, its output queue never; -n: NODE reports it nowhere.
- *	Every queue of NODE, every memory type.
+ *	Every queue of NODE, every memory type. And the capability of fence
+ *	waits, V4L2_BUF_CAP_SUPPORTS_FENCE_WAITS: on both queues of the nodes
+ *	given with -F (which also have write fences as with -f) and -w
+ *	(which have none), on no queue of the others.
  *   write-fence-caps fenced series|base VIM2M
  *	a vim2m job committed by QBUF(OUTPUT), one committed by
  *	QBUF(CAPTURE): fenced, never flagged.
@@ -68,6 +71,9 @@
 
 #ifndef V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES
 #define V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES	(1 << 9)
+#endif
+#ifndef V4L2_BUF_CAP_SUPPORTS_FENCE_WAITS
+#define V4L2_BUF_CAP_SUPPORTS_FENCE_WAITS	(1 << 10)
 #endif
 #ifndef V4L2_BUF_FLAG_NO_WRITE_FENCE
 #define V4L2_BUF_FLAG_NO_WRITE_FENCE		0x01000000
@@ -171,9 +177,13 @@ static void node_name(const char *node, char *name, size_t len)
  * no capabilities; any other error is a failure.
  */
 static const char *answer(int ret, __u32 caps, __u32 memory, bool want,
-			  bool *ok)
+			  bool want_waits, bool *ok)
 {
+	static const char * const names[] = {
+		"-", "FENCES", "WAITS", "FENCES+WAITS",
+	};
 	bool set = caps & V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES;
+	bool waits = caps & V4L2_BUF_CAP_SUPPORTS_FENCE_WAITS;
 
 	if (ret == -EINVAL && memory == V4L2_MEMORY_USERPTR)
 		return "unsupported";
@@ -181,35 +191,37 @@ static const char *answer(int ret, __u32 caps, __u32 memory, bool want,
 		*ok = false;
 		return "error";
 	}
-	if (set != want)
+	if (set != want || waits != want_waits)
 		*ok = false;
-	return set ? "FENCES" : "-";
+	return names[set + 2 * waits];
 }
 
 static void caps_of_queue(int fd, const char *label, __u32 type,
-			  __u32 memory, bool fenced)
+			  __u32 memory, bool fenced, bool waits)
 {
 	/* capture queues only, the same answer for every memory type */
 	bool want = fenced && !V4L2_TYPE_IS_OUTPUT(type);
+	/* fence waits: both queues */
+	const char *wanted = want && waits ? "FENCES+WAITS" :
+			     want ? "FENCES" : waits ? "WAITS" : "-";
 	const char *r0, *r2, *c0;
 	__u32 caps, dummy;
 	bool ok = true;
 	int ret;
 
 	ret = reqbufs(fd, type, memory, 0, &caps);
-	r0 = answer(ret, caps, memory, want, &ok);
+	r0 = answer(ret, caps, memory, want, waits, &ok);
 	ret = reqbufs(fd, type, memory, 2, &caps);
-	r2 = answer(ret < 0 ? ret : 0, caps, memory, want, &ok);
+	r2 = answer(ret < 0 ? ret : 0, caps, memory, want, waits, &ok);
 	/* free them: CREATE_BUFS then asks a queue without buffers again */
 	reqbufs(fd, type, memory, 0, &dummy);
 	ret = create_bufs0(fd, type, memory, &caps);
-	c0 = answer(ret, caps, memory, want, &ok);
+	c0 = answer(ret, caps, memory, want, waits, &ok);
 	check(ok, "%s %s %s: REQBUFS(0) %s, REQBUFS(2) %s, CREATE_BUFS(0) %s (want %s)",
-	      label, type_name(type), mem_name(memory), r0, r2, c0,
-	      want ? "FENCES" : "-");
+	      label, type_name(type), mem_name(memory), r0, r2, c0, wanted);
 }
 
-static void caps_of_node(const char *node, bool fenced)
+static void caps_of_node(const char *node, bool fenced, bool waits)
 {
 	static const __u32 mems[] = {
 		V4L2_MEMORY_MMAP, V4L2_MEMORY_DMABUF, V4L2_MEMORY_USERPTR,
@@ -247,12 +259,14 @@ static void caps_of_node(const char *node, bool fenced)
 		else if (dc & V4L2_CAP_VIDEO_OUTPUT)
 			types[n++] = V4L2_BUF_TYPE_VIDEO_OUTPUT;
 	}
-	check(n > 0, "%s: driver %s, %u video queues; the capability wanted %s",
+	check(n > 0, "%s: driver %s, %u video queues; write fences wanted %s, fence waits %s",
 	      label, (char *)cap.driver, n,
-	      fenced ? "on capture MMAP and DMABUF only" : "on no queue");
+	      fenced ? "on the capture queue" : "on no queue",
+	      waits ? "on both queues" : "on no queue");
 	for (t = 0; t < n; t++)
 		for (m = 0; m < sizeof(mems) / sizeof(mems[0]); m++)
-			caps_of_queue(fd, label, types[t], mems[m], fenced);
+			caps_of_queue(fd, label, types[t], mems[m], fenced,
+				      waits);
 	close(fd);
 }
 
@@ -260,10 +274,11 @@ static int cmd_caps(int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "f:n:")) != -1) {
-		if (opt != 'f' && opt != 'n')
+	while ((opt = getopt(argc, argv, "f:n:F:w:")) != -1) {
+		if (!strchr("fnFw", opt))
 			return 2;
-		caps_of_node(optarg, opt == 'f');
+		caps_of_node(optarg, opt == 'f' || opt == 'F',
+			     opt == 'F' || opt == 'w');
 	}
 	return 0;
 }

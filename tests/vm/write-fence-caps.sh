@@ -1,14 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side (busybox sh): the uAPI of write fences (patches 63-66), with
+# Guest side (busybox sh): the uAPI of write fences (patches 64-67), with
 # write-fence-caps (tests/vm/write-fence-caps.c).
 #   write-fence-caps.sh series   V4L2_BUF_CAP_SUPPORTS_WRITE_FENCES exactly
 #       on the capture queues of vim2m, vicodec's stateless decoder and
 #       visl, whatever the memory type; nowhere with their release_fences=0
 #       (contexts opened after the change); V4L2_BUF_FLAG_NO_WRITE_FENCE on
 #       the buffers of the jobs that run unfenced (vim2m's one-device rule,
-#       visl's held capture buffer) and on no others
-#   write-fence-caps.sh base     the base kernel: the capability nowhere,
+#       visl's held capture buffer) and on no others;
+#       V4L2_BUF_CAP_SUPPORTS_FENCE_WAITS on both queues of vim2m, with
+#       its release_fences=1 and 0, and nowhere else
+#   write-fence-caps.sh base     the base kernel: the capabilities nowhere,
 #       no buffer flagged, the same flows running to the end
 # Then a scan of the kernel log. Exits 1 on any failed check; the last line
 # is "write-fence-caps: all passed" or "write-fence-caps: FAILED".
@@ -68,13 +70,22 @@ if [ "$mode" = series ]; then
 	for p in $params; do
 		[ "$(cat "$p")" = Y ] || failed "$p is $(cat "$p"), not the default Y"
 	done
-	run "capability, release_fences=1" caps -f "$vim2m" -f "$sdec" -f "$visl" $not_fenced
+	# vim2m also waits for the fences of its buffers (wait_fences=Y)
+	[ "$(cat /sys/module/vim2m/parameters/wait_fences)" = Y ] ||
+		failed "vim2m's wait_fences is not the default Y"
+	run "capability, release_fences=1" caps -F "$vim2m" -f "$sdec" -f "$visl" $not_fenced
+	waits=/sys/module/vim2m/parameters/wait_fences
+	echo 0 > "$waits"
+	[ "$(cat "$waits")" = N ] || failed "$waits did not turn off"
+	run "capability, vim2m's wait_fences=0" caps -f "$vim2m"
+	echo 1 > "$waits"
+	[ "$(cat "$waits")" = Y ] || failed "$waits was not restored to Y"
 	for p in $params; do
 		echo 0 > "$p"
 		[ "$(cat "$p")" = N ] || failed "$p did not turn off"
 	done
 	run "capability, release_fences=0 (contexts opened after the change)" \
-		caps -n "$vim2m" -n "$sdec" -n "$visl" $not_fenced
+		caps -w "$vim2m" -n "$sdec" -n "$visl" $not_fenced
 	for p in $params; do
 		echo 1 > "$p"
 		[ "$(cat "$p")" = Y ] || failed "$p was not restored to Y"
