@@ -109,3 +109,8 @@ else
 	rm -rf "$out/mods"
 	kmake -s INSTALL_MOD_PATH="$out/mods" INSTALL_MOD_STRIP=1 modules_install >/dev/null
 fi
+# for scripts/compile-commit.sh: the commit kbuild last built here, and no
+# dependencies of its own compiles from before (kbuild's .cmd files are
+# newer)
+rm -rf "$out/.wb-commit-deps"
+wbgit -C "$TREE" rev-parse HEAD > "$out/.wb-built-at"

@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Every check of the series, in order: round trip, checkpatch and a build
-# after each patch, sparse and W=1 against the base, kernel-doc, the arm64
-# build of the driver patches, and the tests in QEMU on the normal and the
-# debug kernel. Ends with "N passed, N failed"; exits non-zero on a failure.
+# Every check of the series, in order: round trip, checkpatch and a compile
+# after each patch (a full build of the three kernels after the last one),
+# sparse and W=1 against the base, kernel-doc, and the tests in QEMU on the
+# normal and the debug kernel. Ends with "N passed, N failed"; exits non-zero on a failure.
 #   QUICK=1  skip the per-patch builds, the mutation run and the debug kernel
 #   SOAK_FRAMES=N  frames of the soak test (default 2000; full: 100000)
 set -uo pipefail
@@ -288,7 +288,8 @@ step "sparse + W=1 at base, arm64 (${#arm_objs[@]} files)" base_warnings arm64 "
 # - scripts/compile-commit.sh compiles, with the command lines kbuild
 #   recorded, every object whose C file the patch changes, and checks with
 #   -fsyntax-only every object in a directory of the series that includes a
-#   header the patch changes, in the x86 test kernel's build tree (V4L2
+#   header the patch changes, in the x86 test kernel's build tree as the
+#   base's VM runs left it (V4L2
 #   advanced debug, every hantro variant and rga under COMPILE_TEST); a
 #   patch that changes a Kconfig file or a Makefile, or adds a file, is
 #   built there by kbuild;
@@ -299,8 +300,10 @@ step "sparse + W=1 at base, arm64 (${#arm_objs[@]} files)" base_warnings arm64 "
 # an undefined symbol), code generation for the users of a changed header
 # (warnings only the optimiser finds), the users of a changed header in
 # directories the series does not change (vivid, drivers/acpi), the
-# branches compiled only with lockdep or KASAN on (the debug kernel, built
-# there from scratch, once), and arm64's build of a core patch.
+# branches compiled only with lockdep or KASAN on (the debug kernel is built
+# only there: from scratch on a new machine), and arm64's build of a core
+# patch. A commit this loop does not compile in a tree (x86 skips hantro and
+# rga, arm64 sees only them) is compiled there with the next one it does.
 # Building each patch with kbuild in the debug configuration took 35
 # minutes on a slow machine, most of it generating code again for every
 # user of a changed header: CI ran out of time in this loop.

@@ -1,29 +1,32 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# compile-commit.sh [--users-in DIR]... KIND COMMIT [DIR...]: does the kernel tree, checked out at
-# COMMIT, still compile where COMMIT changed it? In the build tree of KIND
-# (x86, debug or arm64, built before by build.sh), with the command line
-# kbuild recorded for each object:
-# - every object whose .c file COMMIT changes is compiled, objtool included,
-#   into a scratch file;
-# - every object that includes a header COMMIT changes is compiled with
+# compile-commit.sh [--users-in DIR]... KIND COMMIT [DIR...]: does the
+# kernel tree, checked out at COMMIT, still compile where it changed? In the
+# build tree of KIND (x86, debug or arm64, built before by build.sh), with
+# the command line kbuild recorded for each object:
+# - every object whose .c file changed is compiled, objtool included, into
+#   a scratch file;
+# - every object that includes a changed header is compiled with
 #   -fsyntax-only: a changed declaration breaks its users there, at about
-#   half the cost of generating code (a third with KASAN); with
-#   --users-in, only those in the directories given.
-# A commit that changes a Kconfig file or a Makefile, or adds, removes or
-# renames a file, changes what kbuild would do: that one is built by kbuild
-# instead (build.sh KIND DIR...).
-# The build tree's objects are not touched, so kbuild's own state stays that
-# of its last build; the dependencies each compile reports are kept beside
-# it (.wb-commit-deps/), so that a header a patch adds to a file counts for
-# the patches after it. Exits non-zero when something does not compile or
-# COMMIT changes a C file this build tree does not compile.
+#   half the cost of generating code; with --users-in, only those in the
+#   directories given (not their subdirectories).
+# "Changed" is since the last commit this script checked in this build
+# tree, or since its last kbuild build: a commit routed to another tree is
+# checked here with the next one. When a Kconfig file or a Makefile changed
+# since the last kbuild build, or a file came or went, kbuild would do
+# something else: then kbuild builds (build.sh KIND DIR..., or what
+# build.sh KIND builds without DIRs).
+# An object's users are found through the dependencies kbuild recorded
+# (.cmd files) and those of its last compile here (.wb-commit-deps/, newer
+# than the .cmd file), so that a header a patch adds to a file counts for
+# the patches after it; a header reached only through a path with ".."
+# in it is not seen. The build tree's objects are not touched.
+# Exits non-zero when something does not compile, or when a changed file in
+# a directory this tree builds (or under include/) is read by no object.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 one_at_a_time "scripts/compile-commit.sh"
 
-# --users-in DIR (repeatable): of the objects that only include a changed
-# header, check those in these directories (not their subdirectories)
 user_dirs=()
 while [ "${1:-}" = --users-in ]; do
 	[ $# -ge 2 ] || die "--users-in needs a directory"
@@ -36,81 +39,102 @@ done
 kind=$1 commit=$2
 shift 2
 need_tree
+# kbuild records sources and headers by their real path
+TREE=$(realpath "$TREE")
 out=$CACHE/build-$kind
 [ -f "$out/.wb-config" ] || die "no $kind build in $out" "Build it first: bash scripts/build.sh $kind"
-[ "$(wbgit -C "$TREE" rev-parse HEAD)" = "$(wbgit -C "$TREE" rev-parse "$commit^{commit}")" ] ||
+head=$(wbgit -C "$TREE" rev-parse HEAD)
+[ "$head" = "$(wbgit -C "$TREE" rev-parse "$commit^{commit}")" ] ||
 	die "$TREE is not checked out at $commit" "Check it out first; this script compiles the files as they are."
 deps=$out/.wb-commit-deps
-
-mapfile -t changed < <(wbgit -C "$TREE" diff-tree --no-commit-id --name-only -r "$commit" |
-	grep -vE '^(Documentation/|tools/|MAINTAINERS$)' || true)
-[ ${#changed[@]} -gt 0 ] || { echo "nothing a kernel build reads"; exit 0; }
+# written by build.sh: the commit of the last kbuild build of this tree
+built_at=$(cat "$out/.wb-built-at" 2>/dev/null) ||
+	die "$out has no .wb-built-at" "Build it again with scripts/build.sh $kind."
+checked_at=$(cat "$deps/.checked-at" 2>/dev/null || echo "$built_at")
 
 kbuild() {
 	echo "$1: kbuild builds ${*:2}"
-	rm -rf "$deps"
 	"$WB_ROOT/scripts/build.sh" "$kind" "${@:2}"
 }
-if wbgit -C "$TREE" diff-tree --no-commit-id --name-only -r --diff-filter=ADR "$commit" | grep -q . ||
-	printf '%s\n' "${changed[@]}" | grep -qE '(^|/)(Kconfig[^/]*|Makefile|Kbuild)$'; then
-	kbuild "a Kconfig file or a Makefile changes, or a file comes or goes" "$@"
+kernel_files() { grep -vE '^(Documentation/|tools/|MAINTAINERS$)' || true; }
+if [ -n "$(wbgit -C "$TREE" diff --name-only --diff-filter=ADR "$built_at" "$head" | kernel_files)" ] ||
+   wbgit -C "$TREE" diff --name-only "$built_at" "$head" | grep -qE '(^|/)(Kconfig[^/]*|Makefile|Kbuild)$'; then
+	kbuild "a Kconfig file or a Makefile changed, or a file came or went" "$@"
 	exit
 fi
-
-# The objects that read a changed file: their .cmd file (written by kbuild)
-# names it as source or dependency, or the dependencies of their last
-# compile here do. A path ends a line of either.
-mkdir -p "$deps"
-paths=$(printf "$TREE/%s\n" "${changed[@]}")
-# (kernel file names hold no regex character but these two)
-patterns=$(sed 's/[.+]/\\&/g; s/^/ /; s/$/( \\\\)?$/' <<< "$paths")
-cmd_files() { find "$out" -name '.*.o.cmd' -not -path "$deps/*"; }
-own=$(cd "$deps" && find . -type f -printf '%P\n')
-# objects with dependencies of their own here are looked up only there
-readers() {
-	cmd_files | xargs -r grep -lE -f <(printf '%s\n' "$patterns") |
-		sed -E "s#^$out/##; s#(^|/)\.([^/]*)\.cmd\$#\1\2#" |
-		grep -vxF -f <(printf '%s\n' "$own") || true
-	[ -z "$own" ] || (cd "$deps" && xargs -r grep -lxF -f <(printf '%s\n' "$paths") <<< "$own")
-}
-mapfile -t objs < <(readers | sort -u)
-# Every changed C file must be read by some object of this build tree.
-read_paths() {
-	cmd_files | xargs -r grep -hoE -f <(printf '%s\n' "$patterns") | sed 's/^ //; s/ \\$//'
-	[ -z "$own" ] || (cd "$deps" && xargs -r grep -hoxF -f <(printf '%s\n' "$paths") <<< "$own")
-}
-missing=$(grep '\.c$' <<< "$paths" | grep -vxF -f <(read_paths | sort -u) || true)
+mapfile -t changed < <(wbgit -C "$TREE" diff --name-only "$checked_at" "$head" | kernel_files)
+[ ${#changed[@]} -gt 0 ] || { echo "nothing a kernel build reads"; exit 0; }
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
+mkdir -p "$deps"
+printf '%s/%s\n' "$TREE" "${changed[@]}" > "$scratch/paths"
+# a path ends a line of a .cmd file ("source_... := PATH", "  PATH \")
+# (kernel file names hold no regex character but these two)
+sed 's/[.+]/\\&/g; s/^/ /; s/$/( \\\\)?$/' "$scratch/paths" > "$scratch/patterns"
+# grep -r: exit status 1 is "nothing found", above that an error
+grep_or_none() { grep "$@" || [ $? = 1 ]; }
+# the objects whose record here is newer than kbuild's: only it counts
+(cd "$deps" && find . -type f -name '*.o' -printf '%P\n') | while read -r o; do
+	[ "$deps/$o" -nt "$out/$(dirname "$o")/.$(basename "$o").cmd" ] && echo "$o"
+done > "$scratch/own"
+grep_or_none -r --include='.*.o.cmd' --exclude-dir=.wb-commit-deps -lE \
+	-f "$scratch/patterns" "$out" > "$scratch/cmd-readers"
+sed -E "s#^$out/##; s#(^|/)\.([^/]*)\.cmd\$#\1\2#" "$scratch/cmd-readers" |
+	grep_or_none -vxF -f "$scratch/own" > "$scratch/objs"
+while read -r o; do
+	grep -qxF -f "$scratch/paths" "$deps/$o" && echo "$o"
+done < "$scratch/own" >> "$scratch/objs"
+mapfile -t objs < <(sort -u "$scratch/objs")
+
+# Every changed file that this tree could read must be read by an object:
+# files under include/, and those in a directory where it compiles anything.
+{
+	grep_or_none -rhoE --include='.*.o.cmd' --exclude-dir=.wb-commit-deps \
+		-f "$scratch/patterns" "$out" | sed 's/^ //; s/ \\$//'
+	while read -r o; do grep_or_none -hxF -f "$scratch/paths" "$deps/$o"; done < "$scratch/own"
+} | sort -u > "$scratch/read"
+unread=()
+for f in "${changed[@]}"; do
+	grep -qxF "$TREE/$f" "$scratch/read" && continue
+	case "$f" in
+	include/*) ;;
+	*) compgen -G "$out/$(dirname "$f")/.*.o.cmd" > /dev/null || continue ;;
+	esac
+	unread+=("$f")
+done
+
 full=0 syntax=0 elsewhere=0
-jobs=$scratch/jobs
-: > "$jobs"
+: > "$scratch/jobs"
 for i in "${!objs[@]}"; do
 	o=${objs[$i]}
 	cmdf=$out/$(dirname "$o")/.$(basename "$o").cmd
 	src=$(sed -n "s|^source_[^ ]* := ||p" "$cmdf")
-	cmd=$(sed -n "s|^savedcmd_[^ ]* := ||p" "$cmdf")
+	case "$src" in /*) ;; *) src=$out/$src ;; esac
 	# an object of a file this commit does not have (the build tree
 	# was built at a later commit): not part of this kernel
 	[ -e "$src" ] || continue
+	own_change=''
+	grep -qxF "$src" "$scratch/paths" && own_change=1
+	if [ -z "$own_change" ] && [ ${#user_dirs[@]} -gt 0 ] &&
+	   ! printf '%s\n' "${user_dirs[@]}" | grep -qxF "$(dirname "$o")"; then
+		elsewhere=$((elsewhere + 1))
+		continue
+	fi
 	case "$src" in
 	*.c) ;;
 	*) kbuild "$o is not made from a C file ($src)" "$@"; exit ;;
 	esac
+	# the command as the shell runs it: kbuild wrote it for make
+	cmd=$(sed -n "s|^savedcmd_[^ ]* := ||p" "$cmdf" | sed 's/\$\$/$/g')
 	dfile=$(dirname "$o")/.$(basename "$o").d
-	[[ "$cmd" == *" -Wp,-MMD,$dfile "* && "$cmd" == *" -c -o $o "* ]] ||
+	[[ "$cmd" == *" -Wp,-MMD,$dfile "* && "$cmd" == *" -c -o $o "* && "$cmd" != *'$('* ]] ||
 		{ kbuild "the command of $o is not the usual compile" "$@"; exit; }
 	cmd=${cmd//-Wp,-MMD,$dfile /-Wp,-MMD,$scratch/$i.d }
 	# the compiler itself: ccache would preprocess each file twice to
 	# cache what is thrown away
 	cmd=${cmd#ccache }
-	if ! grep -qxF "$src" <<< "$paths" && [ ${#user_dirs[@]} -gt 0 ] &&
-	   ! printf '%s\n' "${user_dirs[@]}" | grep -qxF "$(dirname "$o")"; then
-		elsewhere=$((elsewhere + 1))
-		continue
-	fi
-	if grep -qxF "$src" <<< "$paths"; then
+	if [ -n "$own_change" ]; then
 		# objtool checks what the compiler made: it reads and rewrites
 		# the object, the scratch copy here
 		cmd=${cmd//" -c -o $o "/" -c -o $scratch/$i.o "}
@@ -121,29 +145,31 @@ for i in "${!objs[@]}"; do
 		cmd=${cmd//" -c -o $o "/" -fsyntax-only "}
 		syntax=$((syntax + 1))
 	fi
-	printf '%s\t%s\t%s\n' "$i" "$o" "$cmd" >> "$jobs"
+	printf '%s\n' "$cmd" > "$scratch/$i.sh"
+	printf '%s %s\n' "$i" "$o" >> "$scratch/jobs"
 done
+
 echo "$full object(s) compiled, $syntax checked with -fsyntax-only ($kind)${user_dirs:+; $elsewhere in other directories left to the full build}"
-# one line per job; each runs from the build tree, as kbuild's commands do
-run_job() {
-	local i=$1 o=$2 cmd=$3 rc=0
-	(cd "$out" && sh -c "$cmd") > "$scratch/$i.log" 2>&1 || rc=$?
-	if [ $rc != 0 ]; then
+# one job per object; each runs from the build tree, as kbuild's commands do
+run_job() { # INDEX OBJECT
+	local i=$1 o=$2
+	if ! (cd "$out" && sh "$scratch/$i.sh") > "$scratch/$i.log" 2>&1; then
 		echo "FAILED: $o"; cat "$scratch/$i.log"; return 1
 	fi
-	[ -s "$scratch/$i.log" ] && { echo "$o:"; cat "$scratch/$i.log"; }
-	# the dependencies of this compile, one path per line, for the next
-	# commits' choice
+	if [ -s "$scratch/$i.log" ]; then echo "$o:"; cat "$scratch/$i.log"; fi
+	# the dependencies of this compile, one path per line, for the
+	# choice of the next commits
 	mkdir -p "$deps/$(dirname "$o")"
 	sed 's/\\$//' "$scratch/$i.d" | tr ' ' '\n' | grep -v ':$' | grep . > "$deps/$o"
 }
 export -f run_job
 export out scratch deps
 rc=0
-tr '\t\n' '\0\0' < "$jobs" | xargs -0 -r -n 3 -P "$JOBS" bash -c 'run_job "$@"' _ || rc=1
-if [ -n "$missing" ]; then
-	echo "changed, but this build tree ($kind) does not compile it:"
-	sed "s|^$TREE/|    |" <<< "$missing"
+xargs -r -L 1 -P "$JOBS" bash -c 'run_job "$@"' _ < "$scratch/jobs" || rc=1
+if [ ${#unread[@]} -gt 0 ]; then
+	echo "changed, but no object of this build tree ($kind) reads it:"
+	printf '    %s\n' "${unread[@]}"
 	rc=1
 fi
+[ $rc != 0 ] || echo "$head" > "$deps/.checked-at"
 exit $rc
