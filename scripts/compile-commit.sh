@@ -76,14 +76,14 @@ sed 's/[.+]/\\&/g; s/^/ /; s/$/( \\\\)?$/' "$scratch/paths" > "$scratch/patterns
 grep_or_none() { grep "$@" || [ $? = 1 ]; }
 # the objects whose record here is newer than kbuild's: only it counts
 (cd "$deps" && find . -type f -name '*.o' -printf '%P\n') | while read -r o; do
-	[ "$deps/$o" -nt "$out/$(dirname "$o")/.$(basename "$o").cmd" ] && echo "$o"
+	if [ "$deps/$o" -nt "$out/$(dirname "$o")/.$(basename "$o").cmd" ]; then echo "$o"; fi
 done > "$scratch/own"
 grep_or_none -r --include='.*.o.cmd' --exclude-dir=.wb-commit-deps -lE \
 	-f "$scratch/patterns" "$out" > "$scratch/cmd-readers"
 sed -E "s#^$out/##; s#(^|/)\.([^/]*)\.cmd\$#\1\2#" "$scratch/cmd-readers" |
 	grep_or_none -vxF -f "$scratch/own" > "$scratch/objs"
 while read -r o; do
-	grep -qxF -f "$scratch/paths" "$deps/$o" && echo "$o"
+	if grep -qxF -f "$scratch/paths" "$deps/$o"; then echo "$o"; fi
 done < "$scratch/own" >> "$scratch/objs"
 mapfile -t objs < <(sort -u "$scratch/objs")
 
