@@ -44,20 +44,28 @@ sed -i "s/^Date: .*/$last_date/" "$tmp/0000-cover-letter.patch"
 recipients_cache=$CACHE/recipients
 recipients() { # PATCH... -> "To: ...\nCc: ..." folded as mail headers
 	local gm=(./scripts/get_maintainer.pl --mpath "$tmp/.MAINTAINERS"
-		  --no-rolestats --no-git --no-git-fallback --no-fixes) key
+		  --no-rolestats --no-git --no-git-fallback --no-fixes) key part
 	key=$( { declare -f recipients; cat "$TREE/scripts/get_maintainer.pl" "$tmp/.MAINTAINERS"
 		 for p in "$@"; do sed -n '/^diff --git /,$p' "$p"; done; } | sha1sum | cut -c1-40)
 	if [ ! -f "$recipients_cache/$key" ]; then
 		mkdir -p "$recipients_cache"
+		# its own, when several run at once
+		part=$recipients_cache/$key.tmp$BASHPID
 		(cd "$TREE" &&
 		 echo "To: $("${gm[@]}" --no-l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold &&
 		 echo "Cc: $("${gm[@]}" --no-m --no-r --l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold) \
-			> "$recipients_cache/$key.tmp" &&
-			mv "$recipients_cache/$key.tmp" "$recipients_cache/$key"
+				> "$part" && mv "$part" "$recipients_cache/$key"
 	fi
 	cat "$recipients_cache/$key"
 }
 header_fold() { fold -s -w 76 | sed '2,$s/^/ /; s/ *$//'; }
+# Not in the cache yet (a new machine: 1 s a call on a slow one): the
+# patches' recipients, $JOBS at a time, into the cache the loop below reads.
+for p in $(ls "$tmp"/*.patch | grep -v /0000-); do
+	recipients "$p" > /dev/null &
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+done
+wait || true
 for p in "$tmp"/*.patch; do
 	case "$p" in
 	*/0000-cover-letter.patch) r=$(recipients $(ls "$tmp"/*.patch | grep -v /0000-)) ;;
