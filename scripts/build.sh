@@ -59,7 +59,11 @@ kmake() {
 # Fragment symbols that the checked-out tree does not define: the ones the
 # series adds, at the base. They are skipped there, and the configuration is
 # redone when the set changes.
-fragment_lines() { cat "${frags[@]/#/$WB_ROOT/configs/}" | grep '^CONFIG_'; }
+# A later fragment's line for a symbol replaces an earlier one's.
+fragment_lines() {
+	cat "${frags[@]/#/$WB_ROOT/configs/}" | grep '^CONFIG_' | tac |
+		awk -F= '!seen[$1]++' | tac
+}
 undefined=$(comm -23 <(fragment_lines | sed 's/=.*//; s/^CONFIG_//' | sort -u) \
 	<(wbgit -C "$TREE" grep -hoE '^(menu)?config [A-Za-z0-9_]+' -- '*Kconfig*' |
 		sed 's/.* //' | sort -u) | tr '\n' ' ')
