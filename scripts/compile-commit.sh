@@ -68,7 +68,7 @@ mapfile -t changed < <(wbgit -C "$TREE" diff --name-only "$checked_at" "$head" |
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$deps"
-printf '%s/%s\n' "$TREE" "${changed[@]}" > "$scratch/paths"
+for f in "${changed[@]}"; do printf '%s/%s\n' "$TREE" "$f"; done > "$scratch/paths"
 # a path ends a line of a .cmd file ("source_... := PATH", "  PATH \")
 # (kernel file names hold no regex character but these two)
 sed 's/[.+]/\\&/g; s/^/ /; s/$/( \\\\)?$/' "$scratch/paths" > "$scratch/patterns"
