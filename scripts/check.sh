@@ -287,8 +287,8 @@ step "sparse + W=1 at base, arm64 (${#arm_objs[@]} files)" base_warnings arm64 "
 #   selftests, MAINTAINERS) leaves the previous patch's builds standing;
 # - scripts/compile-commit.sh compiles, with the command lines kbuild
 #   recorded, every object whose C file the patch changes, and checks with
-#   -fsyntax-only every object in a directory of the series that includes a
-#   header the patch changes, in the x86 test kernel's build tree as the
+#   -fsyntax-only every object made from a C file the series changes that
+#   includes a header the patch changes, in the x86 test kernel's build tree as the
 #   base's VM runs left it (V4L2
 #   advanced debug, every hantro variant and rga under COMPILE_TEST); a
 #   patch that changes a Kconfig file or a Makefile, or adds a file, is
@@ -298,8 +298,8 @@ step "sparse + W=1 at base, arm64 (${#arm_objs[@]} files)" base_warnings arm64 "
 #   there.
 # What only the last patch checks: the link and modpost (a missing export,
 # an undefined symbol), code generation for the users of a changed header
-# (warnings only the optimiser finds), the users of a changed header in
-# directories the series does not change (vivid, drivers/acpi), the
+# (warnings only the optimiser finds), the users of a changed header that
+# the series does not change (v4l2-ioctl.c, vivid, drivers/acpi...), the
 # branches compiled only with lockdep or KASAN on (the debug kernel is built
 # only there: from scratch on a new machine), and arm64's build of a core
 # patch. A commit this loop does not compile in a tree (x86 skips hantro and
@@ -309,11 +309,11 @@ step "sparse + W=1 at base, arm64 (${#arm_objs[@]} files)" base_warnings arm64 "
 # user of a changed header: CI ran out of time in this loop.
 patch_dirs=(drivers/dma-buf/ drivers/media/mc/ drivers/media/v4l2-core/
 	drivers/media/common/ drivers/media/test-drivers/ drivers/media/platform/)
-# the directories of the C files the series changes
-mapfile -t series_dirs < <(printf '%s\n' "${changed[@]}" | grep -E '^drivers/.*\.c$' |
-	xargs -r -n 1 dirname | sort -u)
-users_in=()
-for d in "${series_dirs[@]}"; do users_in+=(--users-in "$d"); done
+# the C files a patch of the series changes (also those it leaves as they
+# were at the base in the end): the users of a changed header checked at
+# each patch
+"${git[@]}" log --name-only --format= "$BASE_TAG..$branch" |
+	grep -E '^drivers/.*\.c$' | sort -u > "$logs/series-c-files"
 changed_files() { "${git[@]}" diff-tree --no-commit-id --name-only -r "$1"; }
 # only_in COMMIT REGEX: every file the commit changes matches REGEX
 only_in() {
@@ -347,10 +347,10 @@ for i in "${!commits[@]}"; do
 	fi
 	[ -n "${QUICK:-}" ] && continue
 	if ! only_in "$c" "$unbuilt|$arm64_drivers"; then
-		step "compile x86 $what" "$S/compile-commit.sh" "${users_in[@]}" x86 "$c" "${patch_dirs[@]}"
+		step "compile x86 $what" "$S/compile-commit.sh" --users-from "$logs/series-c-files" x86 "$c" "${patch_dirs[@]}"
 	fi
 	touches "$c" "$arm64_drivers" &&
-		step "compile arm64 $what" "$S/compile-commit.sh" "${users_in[@]}" arm64 "$c"
+		step "compile arm64 $what" "$S/compile-commit.sh" --users-from "$logs/series-c-files" arm64 "$c"
 done
 "${git[@]}" checkout -q "$branch"
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# compile-commit.sh [--users-in DIR]... KIND COMMIT [DIR...]: does the
+# compile-commit.sh [--users-from FILE] KIND COMMIT [DIR...]: does the
 # kernel tree, checked out at COMMIT, still compile where it changed? In the
 # build tree of KIND (x86, debug or arm64, built before by build.sh), with
 # the command line kbuild recorded for each object:
@@ -8,14 +8,15 @@
 #   a scratch file;
 # - every object that includes a changed header is compiled with
 #   -fsyntax-only: a changed declaration breaks its users there, at about
-#   half the cost of generating code; with --users-in, only those in the
-#   directories given (not their subdirectories).
+#   half the cost of generating code; with --users-from, only those made
+#   from the C files the file lists.
 # "Changed" is since the last commit this script checked in this build
 # tree, or since its last kbuild build: a commit routed to another tree is
 # checked here with the next one. When a Kconfig file or a Makefile changed
 # since the last kbuild build, or a file came or went, kbuild would do
 # something else: then kbuild builds (build.sh KIND DIR..., or what
-# build.sh KIND builds without DIRs).
+# build.sh KIND builds without DIRs; of the DIRs, only those where files
+# changed when no header did since the last check).
 # An object's users are found through the dependencies kbuild recorded
 # (.cmd files) and those of its last compile here (.wb-commit-deps/, newer
 # than the .cmd file), so that a header a patch adds to a file counts for
@@ -27,13 +28,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 one_at_a_time "scripts/compile-commit.sh"
 
-user_dirs=()
-while [ "${1:-}" = --users-in ]; do
-	[ $# -ge 2 ] || die "--users-in needs a directory"
-	user_dirs+=("${2%/}")
+# --users-from FILE: of the objects that only include a changed header,
+# check those made from the C files FILE lists (paths in the tree)
+users_from=
+if [ "${1:-}" = --users-from ]; then
+	[ $# -ge 2 ] && [ -f "$2" ] || die "--users-from needs a file that lists C files"
+	users_from=$2
 	shift 2
-done
-[ $# -ge 2 ] || die "usage: compile-commit.sh [--users-in DIR]... KIND COMMIT [DIR...]" \
+fi
+[ $# -ge 2 ] || die "usage: compile-commit.sh [--users-from FILE] KIND COMMIT [DIR...]" \
 	"KIND is x86, debug or arm64; DIRs are what kbuild builds when it must" \
 	"(without them, what build.sh KIND builds)."
 kind=$1 commit=$2
@@ -57,9 +60,24 @@ kbuild() {
 	"$WB_ROOT/scripts/build.sh" "$kind" "${@:2}"
 }
 kernel_files() { grep -vE '^(Documentation/|tools/|MAINTAINERS$)' || true; }
-if [ -n "$(wbgit -C "$TREE" diff --name-only --diff-filter=ADR "$built_at" "$head" | kernel_files)" ] ||
-   wbgit -C "$TREE" diff --name-only "$built_at" "$head" | grep -qE '(^|/)(Kconfig[^/]*|Makefile|Kbuild)$'; then
-	kbuild "a Kconfig file or a Makefile changed, or a file came or went" "$@"
+came_or_went=$(wbgit -C "$TREE" diff --name-only --diff-filter=ADR "$built_at" "$head" | kernel_files)
+build_files=$(wbgit -C "$TREE" diff --name-only "$built_at" "$head" | kernel_files |
+	grep -E '(^|/)(Kconfig[^/]*|Makefile|Kbuild)$' || true)
+if [ -n "$came_or_went$build_files" ]; then
+	dirs=("$@")
+	# With no header changed since the last check here, kbuild has to
+	# build only the directories (of those given) where files changed
+	# since its last build: users elsewhere were checked with their
+	# commits.
+	headers=$(wbgit -C "$TREE" diff --name-only "$checked_at" "$head" | kernel_files |
+		grep '\.h$' || true)
+	if [ $# -gt 0 ] && [ -z "$headers" ]; then
+		mapfile -t dirs < <(wbgit -C "$TREE" diff --name-only "$built_at" "$head" |
+			kernel_files | xargs -r -n 1 dirname | sed 's|$|/|' | sort -u |
+			grep -F -f <(printf '%s\n' "$@" | sed 's|/*$|/|') || true)
+		[ ${#dirs[@]} -gt 0 ] || dirs=("$@")
+	fi
+	kbuild "a Kconfig file or a Makefile changed, or a file came or went" "${dirs[@]}"
 	exit
 fi
 mapfile -t changed < <(wbgit -C "$TREE" diff --name-only "$checked_at" "$head" | kernel_files)
@@ -116,8 +134,8 @@ for i in "${!objs[@]}"; do
 	[ -e "$src" ] || continue
 	own_change=''
 	grep -qxF "$src" "$scratch/paths" && own_change=1
-	if [ -z "$own_change" ] && [ ${#user_dirs[@]} -gt 0 ] &&
-	   ! printf '%s\n' "${user_dirs[@]}" | grep -qxF "$(dirname "$o")"; then
+	if [ -z "$own_change" ] && [ -n "$users_from" ] &&
+	   ! grep -qxF "${src#"$TREE"/}" "$users_from"; then
 		elsewhere=$((elsewhere + 1))
 		continue
 	fi
@@ -149,7 +167,7 @@ for i in "${!objs[@]}"; do
 	printf '%s %s\n' "$i" "$o" >> "$scratch/jobs"
 done
 
-echo "$full object(s) compiled, $syntax checked with -fsyntax-only ($kind)${user_dirs:+; $elsewhere in other directories left to the full build}"
+echo "$full object(s) compiled, $syntax checked with -fsyntax-only ($kind)${users_from:+; $elsewhere other users left to the full build}"
 # one job per object; each runs from the build tree, as kbuild's commands do
 run_job() { # INDEX OBJECT
 	local i=$1 o=$2
