@@ -113,8 +113,8 @@ else
 	rm -rf "$out/mods"
 	kmake -s INSTALL_MOD_PATH="$out/mods" INSTALL_MOD_STRIP=1 modules_install >/dev/null
 fi
-# for scripts/compile-commit.sh: the commit kbuild last built here, and no
-# dependencies of its own compiles from before (kbuild's .cmd files are
-# newer)
-rm -rf "$out/.wb-commit-deps"
+# for scripts/compile-commit.sh: the commit kbuild last built here; the
+# dependencies its compiles recorded stay (it trusts one only when newer
+# than kbuild's .cmd file), its last check does not
+rm -f "$out/.wb-commit-deps/.checked-at"
 wbgit -C "$TREE" rev-parse HEAD > "$out/.wb-built-at"

@@ -313,7 +313,7 @@ patch_dirs=(drivers/dma-buf/ drivers/media/mc/ drivers/media/v4l2-core/
 # were at the base in the end): the users of a changed header checked at
 # each patch
 "${git[@]}" log --name-only --format= "$BASE_TAG..$branch" |
-	grep -E '^drivers/.*\.c$' | sort -u > "$logs/series-c-files"
+	{ grep -E '^drivers/.*\.c$' || true; } | sort -u > "$logs/series-c-files"
 changed_files() { "${git[@]}" diff-tree --no-commit-id --name-only -r "$1"; }
 # only_in COMMIT REGEX: every file the commit changes matches REGEX
 only_in() {

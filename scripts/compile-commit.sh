@@ -15,8 +15,9 @@
 # checked here with the next one. When a Kconfig file or a Makefile changed
 # since the last kbuild build, or a file came or went, kbuild would do
 # something else: then kbuild builds (build.sh KIND DIR..., or what
-# build.sh KIND builds without DIRs; of the DIRs, only those where files
-# changed when no header did since the last check).
+# build.sh KIND builds without DIRs; of the DIRs, only the directories
+# where files changed, when no header and no Kconfig file did since the
+# last check and all changed files are in the DIRs).
 # An object's users are found through the dependencies kbuild recorded
 # (.cmd files) and those of its last compile here (.wb-commit-deps/, newer
 # than the .cmd file), so that a header a patch adds to a file counts for
@@ -54,6 +55,9 @@ deps=$out/.wb-commit-deps
 built_at=$(cat "$out/.wb-built-at" 2>/dev/null) ||
 	die "$out has no .wb-built-at" "Build it again with scripts/build.sh $kind."
 checked_at=$(cat "$deps/.checked-at" 2>/dev/null || echo "$built_at")
+wbgit -C "$TREE" cat-file -e "$checked_at^{commit}" 2>/dev/null || checked_at=$built_at
+wbgit -C "$TREE" cat-file -e "$built_at^{commit}" 2>/dev/null ||
+	die "$out was built at $built_at, which $TREE does not have" "Build it again with scripts/build.sh $kind."
 
 kbuild() {
 	echo "$1: kbuild builds ${*:2}"
@@ -65,17 +69,18 @@ build_files=$(wbgit -C "$TREE" diff --name-only "$built_at" "$head" | kernel_fil
 	grep -E '(^|/)(Kconfig[^/]*|Makefile|Kbuild)$' || true)
 if [ -n "$came_or_went$build_files" ]; then
 	dirs=("$@")
-	# With no header changed since the last check here, kbuild has to
-	# build only the directories (of those given) where files changed
-	# since its last build: users elsewhere were checked with their
-	# commits.
+	# When no header and no Kconfig file changed since the last check
+	# here, and every file that changed since kbuild's last build is in
+	# one of the DIRs, kbuild has to build only their directories: the
+	# users of earlier headers were checked with their commits.
 	headers=$(wbgit -C "$TREE" diff --name-only "$checked_at" "$head" | kernel_files |
 		grep '\.h$' || true)
-	if [ $# -gt 0 ] && [ -z "$headers" ]; then
-		mapfile -t dirs < <(wbgit -C "$TREE" diff --name-only "$built_at" "$head" |
-			kernel_files | xargs -r -n 1 dirname | sed 's|$|/|' | sort -u |
-			grep -F -f <(printf '%s\n' "$@" | sed 's|/*$|/|') || true)
-		[ ${#dirs[@]} -gt 0 ] || dirs=("$@")
+	given=$(printf '%s\n' "$@" | sed 's|/*$|/|')
+	changed_dirs=$(wbgit -C "$TREE" diff --name-only "$built_at" "$head" | kernel_files |
+		xargs -r -n 1 dirname | sed 's|$|/|' | sort -u)
+	if [ $# -gt 0 ] && [ -z "$headers" ] && ! grep -q Kconfig <<< "$build_files" &&
+	   [ -n "$changed_dirs" ] && ! grep -qvE "^($(paste -sd'|' <<< "$given"))" <<< "$changed_dirs"; then
+		mapfile -t dirs <<< "$changed_dirs"
 	fi
 	kbuild "a Kconfig file or a Makefile changed, or a file came or went" "${dirs[@]}"
 	exit

@@ -22,7 +22,8 @@ n=$("${git[@]}" rev-list --count "$BASE_TAG..$branch")
 "${git[@]}" config "branch.$branch.description" "$(cat "$cover")"
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# the recipients' jobs below end with the script, before their files go
+trap 'kill $(jobs -p) 2>/dev/null || true; wait; rm -rf "$tmp"' EXIT
 "${git[@]}" format-patch -q --zero-commit --no-signature --base="$BASE_TAG" \
 	--cover-letter --cover-from-description=subject \
 	-o "$tmp" "$BASE_TAG..$branch" >/dev/null
@@ -44,23 +45,27 @@ sed -i "s/^Date: .*/$last_date/" "$tmp/0000-cover-letter.patch"
 recipients_cache=$CACHE/recipients
 recipients() { # PATCH... -> "To: ...\nCc: ..." folded as mail headers
 	local gm=(./scripts/get_maintainer.pl --mpath "$tmp/.MAINTAINERS"
-		  --no-rolestats --no-git --no-git-fallback --no-fixes) key part
+		  --no-rolestats --no-git --no-git-fallback --no-fixes) key part to cc
 	key=$( { declare -f recipients; cat "$TREE/scripts/get_maintainer.pl" "$tmp/.MAINTAINERS"
 		 for p in "$@"; do sed -n '/^diff --git /,$p' "$p"; done; } | sha1sum | cut -c1-40)
 	if [ ! -f "$recipients_cache/$key" ]; then
 		mkdir -p "$recipients_cache"
 		# its own, when several run at once
 		part=$recipients_cache/$key.tmp$BASHPID
-		(cd "$TREE" &&
-		 echo "To: $("${gm[@]}" --no-l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold &&
-		 echo "Cc: $("${gm[@]}" --no-m --no-r --l "$@" | paste -sd, | sed 's/,/, /g')" | header_fold) \
-				> "$part" && mv "$part" "$recipients_cache/$key"
+		# a failed get_maintainer.pl is not an empty list: nothing cached
+		to=$(cd "$TREE" && "${gm[@]}" --no-l "$@") &&
+			cc=$(cd "$TREE" && "${gm[@]}" --no-m --no-r --l "$@") &&
+			[ -n "$to$cc" ] || { echo "get_maintainer.pl failed for $*" >&2; return 1; }
+		{ echo "To: $(paste -sd, <<< "$to" | sed 's/,/, /g')" | header_fold
+		  echo "Cc: $(paste -sd, <<< "$cc" | sed 's/,/, /g')" | header_fold; } > "$part" &&
+			mv "$part" "$recipients_cache/$key"
 	fi
 	cat "$recipients_cache/$key"
 }
 header_fold() { fold -s -w 76 | sed '2,$s/^/ /; s/ *$//'; }
 # Not in the cache yet (a new machine: 1 s a call on a slow one): the
-# patches' recipients, $JOBS at a time, into the cache the loop below reads.
+# patches' recipients, $JOBS (the number of CPUs) at a time, into the cache
+# the loop below reads; that loop says what failed.
 for p in $(ls "$tmp"/*.patch | grep -v /0000-); do
 	recipients "$p" > /dev/null &
 	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
