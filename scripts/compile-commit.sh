@@ -101,21 +101,26 @@ grep_or_none() { grep "$@" || [ $? = 1 ]; }
 (cd "$deps" && find . -type f -name '*.o' -printf '%P\n') | while read -r o; do
 	if [ "$deps/$o" -nt "$out/$(dirname "$o")/.$(basename "$o").cmd" ]; then echo "$o"; fi
 done > "$scratch/own"
-grep_or_none -r --include='.*.o.cmd' --exclude-dir=.wb-commit-deps -lE \
-	-f "$scratch/patterns" "$out" > "$scratch/cmd-readers"
-sed -E "s#^$out/##; s#(^|/)\.([^/]*)\.cmd\$#\1\2#" "$scratch/cmd-readers" |
-	grep_or_none -vxF -f "$scratch/own" > "$scratch/objs"
-while read -r o; do
-	if grep -qxF -f "$scratch/paths" "$deps/$o"; then echo "$o"; fi
-done < "$scratch/own" >> "$scratch/objs"
-mapfile -t objs < <(sort -u "$scratch/objs")
+# One pass over kbuild's .cmd files and one over the records, each line
+# "FILE:MATCH": which objects read a changed file, and which changed files
+# are read at all.
+grep_or_none -roE --include='.*.o.cmd' --exclude-dir=.wb-commit-deps \
+	-f "$scratch/patterns" "$out" > "$scratch/cmd-hits"
+grep_or_none -rHxF -f "$scratch/paths" "$deps" |
+	sed "s#^$deps/##" | awk -F: 'NR == FNR { own[$0]; next } $1 in own' "$scratch/own" - \
+	> "$scratch/own-hits"
+{
+	cut -d: -f1 "$scratch/cmd-hits" | sed -E "s#^$out/##; s#(^|/)\.([^/]*)\.cmd\$#\1\2#" |
+		grep_or_none -vxF -f "$scratch/own"
+	cut -d: -f1 "$scratch/own-hits"
+} | sort -u > "$scratch/objs"
+mapfile -t objs < "$scratch/objs"
 
 # Every changed file that this tree could read must be read by an object:
 # files under include/, and those in a directory where it compiles anything.
 {
-	grep_or_none -rhoE --include='.*.o.cmd' --exclude-dir=.wb-commit-deps \
-		-f "$scratch/patterns" "$out" | sed 's/^ //; s/ \\$//'
-	while read -r o; do grep_or_none -hxF -f "$scratch/paths" "$deps/$o"; done < "$scratch/own"
+	cut -d: -f2- "$scratch/cmd-hits" | sed 's/^ //; s/ \\$//'
+	cut -d: -f2- "$scratch/own-hits"
 } | sort -u > "$scratch/read"
 unread=()
 for f in "${changed[@]}"; do
