@@ -13,6 +13,11 @@
 #   bench-native.sh --kunit        build, then the series' two KUnit suites
 #                                  alone on UML (no benchmark), timed
 #   bench-native.sh --table LOG    the table of an earlier run again
+#   bench-native.sh --against REV  the series' cost (on-off) against that
+#                                  of REV, an earlier version of the
+#                                  series branch: both kernels booted in
+#                                  turn (--rounds, 7), for changes to the
+#                                  fence path, before and after
 #     --quick     fewer blocks and rounds (the builds take as long)
 #     --rounds N  boots of each kernel for the opt-out comparison (9)
 # Worktrees of the kernel tree: $CACHE/linux-uml (vb2fence) and
@@ -24,19 +29,24 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 NATIVE=$WB_ROOT/tests/native
-mode=bench only_table='' blocks=1000 rounds=9
+mode=bench only_table='' blocks=1000 rounds='' against=''
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) blocks=200 rounds=2; shift ;;
+	--quick) blocks=200 rounds=${rounds:-2}; shift ;;
 	--rounds)
 		[[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a number of boots, got '${2:-}'"
 		rounds=$2; shift 2 ;;
 	--kunit) mode=kunit; shift ;;
+	--against)
+		[ -n "${2:-}" ] || die "--against needs a revision of the series branch, e.g. vb2fence@{1}"
+		mode=against against=$2; shift 2 ;;
 	--table) [ $# -ge 2 ] || die "--table needs a log of an earlier run"; only_table=$2; shift 2 ;;
 	-h|--help) sed -n '3,23s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown option '$1'" "Usage: bash scripts/bench-native.sh [--quick] [--rounds N] | --kunit | --table LOG" ;;
+	*) die "unknown option '$1'" "Usage: bash scripts/bench-native.sh [--quick] [--rounds N] | --kunit | --table LOG | --against REV" ;;
 	esac
 done
+[ "$mode" != against ] || [ -n "$rounds" ] || rounds=7
+rounds=${rounds:-9}
 
 # R native.<metric> <setting> <blocks> <median> <q1> <q3> ns, in sections:
 # NATIVE-RUN main (one interleaved run) and NATIVE-RUN optout <kernel> <n>.
@@ -243,9 +253,97 @@ END {
 }' "$log"
 }
 
+# The --against table: R lines in sections NATIVE-RUN against <kernel> <n>,
+# kernel "ref" (before) or "series" (after). For each boot, a metric's cost
+# is its on-off difference in that boot (drift between boots cancels);
+# the boots' costs of the two kernels are compared.
+make_against_table() { # make_against_table LOG
+	local log=$1
+	grep -q '^NATIVE-RUN against series' "$log" && grep -q '^NATIVE-RUN against ref' "$log" ||
+		die "no boots of both kernels in $log"
+	awk -v cfg="$(sed -n 's/^NATIVE-CONFIG //p' "$log" | head -n 1)" '
+/^NATIVE-RUN / { sec = $2; kern = $3; r = $4; next }
+sec == "against" && match($0, /R native\.[^ ]+ [01] [0-9]+ [0-9.]+ [0-9.]+ [0-9.]+ ns/) {
+	split(substr($0, RSTART, RLENGTH), f, " ")
+	m = substr(f[2], 8)
+	v[m, kern, f[3], r] = f[5]
+	boots[kern, r] = 1
+}
+function num(x) { return (x >= 1000 || x <= -1000) ? sprintf("%.0f", x) : sprintf("%.3g", x) }
+function sgn(x) { return (x >= 0 ? "+" : "") num(x) }
+# median over the boots of kernel k of: s = 0 or 1, a setting; s = "d", on-off
+function med(m, k, s,    n, r, a, i, j, t) {
+	n = 0
+	for (r = 1; r <= 1000; r++) {
+		if (!((k, r) in boots) || !((m, k, 0, r) in v) || !((m, k, 1, r) in v))
+			continue
+		a[++n] = s == "d" ? v[m, k, 1, r] - v[m, k, 0, r] : v[m, k, s, r]
+		dv[k, n] = a[n]
+	}
+	nk[k] = n
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n == 0 ? "" : n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+# Mann-Whitney z of "the costs after are higher", over the boots (dv, nk as
+# left by med(m, k, "d") for both kernels)
+function mwz(    i, j, u, n1, n2) {
+	n1 = nk["ref"]; n2 = nk["series"]
+	for (i = 1; i <= n1; i++)
+		for (j = 1; j <= n2; j++)
+			u += dv["series", j] > dv["ref", i] ? 1 : dv["series", j] == dv["ref", i] ? 0.5 : 0
+	return (u - n1 * n2 / 2) / sqrt(n1 * n2 * (n1 + n2 + 1) / 12)
+}
+function row(m, label,    b0, b1, a0, a1, bd, ad, z, verdict) {
+	b0 = med(m, "ref", 0); b1 = med(m, "ref", 1)
+	a0 = med(m, "series", 0); a1 = med(m, "series", 1)
+	if (b0 == "" || a0 == "")
+		return
+	bd = med(m, "ref", "d"); ad = med(m, "series", "d")
+	z = mwz()
+	if (nk["ref"] < 5 || nk["series"] < 5)
+		verdict = "too few boots"
+	else
+		verdict = z < -1.96 ? "cheaper" : z > 1.96 ? "DEARER" : "no difference"
+	printf "%-40s %7s %7s %8s  %7s %7s %8s  %8s %6s  %s\n", label, num(b0), num(b1), sgn(bd),
+	       num(a0), num(a1), sgn(ad), sgn(ad - bd), sprintf("%.1f", z), verdict
+}
+END {
+	print "the cost of the opt-in, before and after: KUnit on User Mode Linux (kunit.py --arch=um)"
+	print cfg
+	print "each kernel booted in turn; per boot, a cell is the median of its blocks (ns per operation),"
+	print "and the cost is on-off of that boot; columns: medians over the boots. z: Mann-Whitney of the"
+	print "costs, after against before (below -1.96: cheaper after at the 5 % level)"
+	printf "\n%-40s %7s %7s %8s  %7s %7s %8s  %8s %6s\n", "", "before", "", "", "after", "", "", "", ""
+	printf "%-40s %7s %7s %8s  %7s %7s %8s  %8s %6s\n", "measurement", "off", "on", "cost", "off", "on", "cost", "change", "z"
+	row("core.1p", "vb2 cycle, 1 plane")
+	row("core.3p", "vb2 cycle, 3 planes")
+	row("core.1p_exp", "vb2 cycle, 1 plane, exported")
+	row("core.3p_exp", "vb2 cycle, 3 planes, exported")
+	row("m2m", "m2m cycle (1 plane)")
+	row("core.1p.qbuf", "  vb2 1 plane: QBUF (attach)")
+	row("core.1p.publish", "    publish")
+	row("core.1p.done", "    vb2_buffer_done (signal)")
+	row("core.3p.qbuf", "  vb2 3 planes: QBUF (attach)")
+	row("core.3p.publish", "    publish")
+	row("core.3p.done", "    vb2_buffer_done (signal)")
+	row("m2m.qbuf_cap", "  m2m: QBUF CAPTURE (attach)")
+	row("m2m.qbuf_out_run", "    QBUF OUTPUT (commit, publish, run)")
+	row("m2m.done_finish", "    2 buf_done + job_finish (signal)")
+	row("m2m.job_work", "    job_work (the worker runs)")
+	row("m2m.dqbuf", "    DQBUF OUTPUT + CAPTURE")
+}' "$log"
+}
+
 if [ -n "$only_table" ]; then
 	[ -f "$only_table" ] || die "no such file: $only_table"
-	make_table "$only_table"
+	if grep -q '^NATIVE-RUN against ' "$only_table"; then
+		make_against_table "$only_table"
+	else
+		make_table "$only_table"
+	fi
 	exit 0
 fi
 
@@ -257,13 +355,13 @@ done
 need_tree
 
 # uml_dirs KIND: the worktree (wt) and build directory (bdir) of KIND,
-# series or base, and the commit it builds (rev)
+# series, base or ref (--against), and the commit it builds (rev)
 uml_dirs() {
-	if [ "$1" = series ]; then
-		wt=$CACHE/linux-uml bdir=$CACHE/build-uml rev=vb2fence
-	else
-		wt=$CACHE/linux-uml-base bdir=$CACHE/build-uml-base rev=$BASE_TAG
-	fi
+	case "$1" in
+	series) wt=$CACHE/linux-uml bdir=$CACHE/build-uml rev=vb2fence ;;
+	ref) wt=$CACHE/linux-uml-ref bdir=$CACHE/build-uml-ref rev=$against ;;
+	*) wt=$CACHE/linux-uml-base bdir=$CACHE/build-uml-base rev=$BASE_TAG ;;
+	esac
 }
 
 # uml_glue WT: make drivers/media build drivers/media/vb2-fence-bench/
@@ -379,6 +477,34 @@ if [ "$mode" = kunit ]; then
 	grep -E '\[(FAILED|SKIPPED)\]|Testing complete' "$out/native-kunit.out" || true
 	[ "$rc" = 0 ] || { cat "$out/native-kunit.out" >&2; die "the series' KUnit suites failed on UML"; }
 	log "build ${build_s} s, run ${ms} ms (kunit.py exec, the boot included); output: $out/native-kunit.out"
+	exit 0
+fi
+
+if [ "$mode" = against ]; then
+	ref=$(wbgit -C "$TREE" rev-parse --verify -q "$against^{commit}") ||
+		die "no revision '$against' in $TREE" \
+		    "Give a commit of the series branch, e.g. vb2fence@{1} (git -C $TREE reflog vb2fence)."
+	wbgit -C "$TREE" grep -q 'release_fences:1;' "$ref" -- include/media/videobuf2-core.h ||
+		die "$against has no declared release fences (vb2_queue.release_fences): the benchmark cannot run on it"
+	build series
+	build ref
+	logf=$out/native-against-$stamp.log
+	table=$out/native-against-$stamp.txt
+	printf 'NATIVE-CONFIG %s, %s, %s core(s); before: %s, after: %s (series); %s blocks of ~50 us per setting; %s boots of each kernel\n' \
+		"$(date +%Y-%m-%d)" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" "$(nproc)" \
+		"$(wbgit -C "$TREE" rev-parse --short "$ref")" "$(wbgit -C "$CACHE/linux-uml" rev-parse --short HEAD)" \
+		"$blocks" "$rounds" > "$logf"
+	for r in $(seq 1 "$rounds"); do
+		if [ $((r % 2)) = 1 ]; then order="ref series"; else order="series ref"; fi
+		for k in $order; do
+			log "round $r/$rounds: the $k kernel"
+			boot "$k" "$logf" "against $k $r"
+		done
+	done
+	make_against_table "$logf" > "$table"
+	ln -sf "$(basename "$table")" "$out/latest-against.txt"
+	cat "$table"
+	log "table: $table; log: $logf"
 	exit 0
 fi
 

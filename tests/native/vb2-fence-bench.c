@@ -39,11 +39,19 @@
 #include <media/videobuf2-v4l2.h>
 #include <media/videobuf2-vmalloc.h>
 
-/* What the opt-in calls; in the base kernel, nothing. */
+/*
+ * The opt-in: a queue declares release fences (&vb2_queue.release_fences)
+ * and videobuf2 attaches one to each buffer it queues; the count of fences
+ * a buffer was given tells that it did. In the base kernel, nothing.
+ */
 #ifdef VB2_FENCE_BENCH_BASE
 #define BENCH_FENCES	false
 
-static inline int bench_attach(struct vb2_buffer *vb)
+static inline void bench_declare(struct vb2_queue *q, bool on)
+{
+}
+
+static inline u64 bench_fences_given(struct vb2_buffer *vb)
 {
 	return 0;
 }
@@ -63,9 +71,14 @@ static inline void bench_end_signalling(bool cookie)
 #else
 #define BENCH_FENCES	true
 
-static inline int bench_attach(struct vb2_buffer *vb)
+static inline void bench_declare(struct vb2_queue *q, bool on)
 {
-	return vb2_buffer_attach_release_fence(vb);
+	q->release_fences = on;
+}
+
+static inline u64 bench_fences_given(struct vb2_buffer *vb)
+{
+	return vb->release_fence_seqno;
 }
 
 static inline void bench_publish(struct vb2_buffer *vb)
@@ -249,10 +262,11 @@ static void bench_single(struct kunit *test, const char *metric, bench_fn fn,
 }
 
 /*
- * The vb2 core cycle: a vmalloc capture queue without a device whose
- * buf_queue attaches the release fence when "on", as an opting-in driver
- * does; the cycle publishes it as v4l2-mem2mem does when the job is
- * committed, and completes the buffer as the hardware would.
+ * The vb2 core cycle: a vmalloc capture queue without a device that
+ * declares release fences when "on", as an opting-in driver does (vb2
+ * attaches the fence before buf_queue); the cycle publishes it as
+ * v4l2-mem2mem does when the job is committed, and completes the buffer as
+ * the hardware would.
  */
 struct core_bench {
 	struct vb2_queue q;
@@ -260,8 +274,6 @@ struct core_bench {
 	struct vb2_buffer *vb;
 	struct dma_buf *dbuf[VB2_MAX_PLANES];
 	unsigned int num_planes;
-	bool fenced;
-	int attach_ret;
 	bool initialised;
 };
 
@@ -290,10 +302,6 @@ static int core_queue_setup(struct vb2_queue *q, unsigned int *num_buffers,
 
 static void core_buf_queue(struct vb2_buffer *vb)
 {
-	struct core_bench *c = vb2_get_drv_priv(vb->vb2_queue);
-
-	if (c->fenced)
-		c->attach_ret = bench_attach(vb);
 }
 
 static void core_stop_streaming(struct vb2_queue *q)
@@ -365,9 +373,11 @@ static int core_cycle(void *priv, bool on, unsigned int n, u64 *phase)
 	struct core_bench *c = priv;
 	u64 last = bench_start(phase);
 	struct vb2_buffer *vb = c->vb;
+	u64 given = bench_fences_given(vb);
 	unsigned int i, index;
 
-	c->fenced = on;
+	/* the queue is idle between blocks: its setting may change */
+	bench_declare(&c->q, on);
 	for (i = 0; i < n; i++) {
 		if (vb2_core_qbuf(&c->q, vb, NULL, NULL))
 			return -EIO;
@@ -383,7 +393,8 @@ static int core_cycle(void *priv, bool on, unsigned int n, u64 *phase)
 		bench_stamp(phase, 3, &last);
 		bench_stamp(phase, 4, &last);
 	}
-	return c->attach_ret;
+	/* each fenced cycle gave the buffer a fence, no other did */
+	return bench_fences_given(vb) - given == (on ? n : 0) ? 0 : -EIO;
 }
 
 #ifndef VB2_FENCE_BENCH_BASE
@@ -409,9 +420,8 @@ static void core_check(struct kunit *test, struct core_bench *c)
 	struct dma_fence *fence;
 	unsigned int p, index;
 
-	c->fenced = true;
+	bench_declare(&c->q, true);
 	KUNIT_ASSERT_EQ(test, vb2_core_qbuf(&c->q, vb, NULL, NULL), 0);
-	KUNIT_ASSERT_EQ(test, c->attach_ret, 0);
 	KUNIT_ASSERT_NOT_NULL(test, vb->release_fence);
 	fence = dma_fence_get(vb->release_fence);
 	vb2_buffer_publish_release_fence(vb);
@@ -521,8 +531,6 @@ static void m2m_buf_queue(struct vb2_buffer *vb)
 {
 	struct m2m_bench *m = vb2_get_drv_priv(vb->vb2_queue);
 
-	if (m->fenced && !vb->vb2_queue->is_output)
-		bench_attach(vb);
 	v4l2_m2m_buf_queue(m->ctx, to_vb2_v4l2_buffer(vb));
 }
 
@@ -553,6 +561,7 @@ static int m2m_init_vq(struct m2m_bench *m, struct vb2_queue *q,
 	q->mem_ops = &vb2_vmalloc_memops;
 	q->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_COPY;
 	q->lock = &m->lock;
+	bench_declare(q, m->fenced && !V4L2_TYPE_IS_OUTPUT(type));
 	return vb2_queue_init(q);
 }
 
@@ -659,7 +668,8 @@ static int m2m_finish(struct m2m_bench *m)
 static int m2m_cycle(void *priv, bool on, unsigned int n, u64 *phase)
 {
 	struct m2m_bench *m = (struct m2m_bench *)priv + on;
-	u64 last = bench_start(phase);
+	struct vb2_buffer *cap = vb2_get_buffer(v4l2_m2m_get_dst_vq(m->ctx), 0);
+	u64 last = bench_start(phase), given = bench_fences_given(cap);
 	unsigned int i, runs = m->runs;
 
 	for (i = 0; i < n; i++) {
@@ -682,7 +692,8 @@ static int m2m_cycle(void *priv, bool on, unsigned int n, u64 *phase)
 		bench_stamp(phase, 4, &last);
 		bench_stamp(phase, 5, &last);
 	}
-	return 0;
+	/* QBUF takes buffer 0; only the opted-in device fences it */
+	return bench_fences_given(cap) - given == (on ? n : 0) ? 0 : -EIO;
 }
 
 #ifndef VB2_FENCE_BENCH_BASE
