@@ -48,13 +48,33 @@ done
 [ "$mode" != against ] || [ -n "$rounds" ] || rounds=7
 rounds=${rounds:-9}
 
+# awk functions of both tables: a number as printed, the median of a[1..n]
+# (sorts a), and the Mann-Whitney z of "the y are higher than the x", normal
+# approximation; |z| > 1.96 is a difference at the 5 % level
+stats_awk='
+function num(v) { return (v >= 1000 || v <= -1000) ? sprintf("%.0f", v) : sprintf("%.3g", v) }
+function median_of(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function mann_whitney_z(x, nx, y, ny,    i, j, u) {
+	for (i = 1; i <= nx; i++)
+		for (j = 1; j <= ny; j++)
+			u += y[j] > x[i] ? 1 : y[j] == x[i] ? 0.5 : 0
+	return (u - nx * ny / 2) / sqrt(nx * ny * (nx + ny + 1) / 12)
+}
+'
+
 # R native.<metric> <setting> <blocks> <median> <q1> <q3> ns, in sections:
 # NATIVE-RUN main (one interleaved run) and NATIVE-RUN optout <kernel> <n>.
 make_table() { # make_table LOG
 	local log=$1
 	grep -q 'R native\.m2m 1 ' "$log" ||
 		die "no results of the interleaved run in $log"
-	awk -v cfg="$(sed -n 's/^NATIVE-CONFIG //p' "$log" | head -n 1)" '
+	awk -v cfg="$(sed -n 's/^NATIVE-CONFIG //p' "$log" | head -n 1)" "$stats_awk"'
 /^NATIVE-RUN / { sec = $2; kern = $3; next }
 match($0, /R native\.[^ ]+ [-01] [0-9]+ [0-9.]+ [0-9.]+ [0-9.]+ ns/) {
 	split(substr($0, RSTART, RLENGTH), f, " ")
@@ -66,7 +86,6 @@ match($0, /R native\.[^ ]+ [-01] [0-9]+ [0-9.]+ [0-9.]+ [0-9.]+ ns/) {
 	}
 }
 function has(m, s) { return ((m, s) in med) }
-function num(v) { return (v >= 1000 || v <= -1000) ? sprintf("%.0f", v) : sprintf("%.3g", v) }
 function cell(m, s) {
 	return has(m, s) ? sprintf("%s [%s..%s]", num(med[m, s]), num(lo[m, s]), num(hi[m, s])) : "-"
 }
@@ -102,15 +121,11 @@ function prim(m, label) {
 	if (has(m, "-"))
 		printf "  %-52s %s\n", label, cell(m, "-")
 }
-function median(m, k,    n, i, j, t, a) {
+function median(m, k,    n, i, a) {
 	n = nb[m, k]
 	for (i = 1; i <= n; i++)
 		a[i] = boot[m, k, i]
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	return median_of(a, n)
 }
 # the lowest and highest of the medians of the boots, in rlo and rhi
 function range(m, k,    i) {
@@ -121,14 +136,13 @@ function range(m, k,    i) {
 	}
 	return num(rlo) ".." num(rhi)
 }
-# Mann-Whitney U of the boots: z of "the boots of the series are slower", normal
-# approximation; |z| > 1.96 is a difference at the 5 % level
-function mwz(m,    i, j, u, n1, n2) {
-	n1 = nb[m, "base"]; n2 = nb[m, "series"]
-	for (i = 1; i <= n1; i++)
-		for (j = 1; j <= n2; j++)
-			u += boot[m, "series", j] > boot[m, "base", i] ? 1 : boot[m, "series", j] == boot[m, "base", i] ? 0.5 : 0
-	return (u - n1 * n2 / 2) / sqrt(n1 * n2 * (n1 + n2 + 1) / 12)
+# z of "the boots of the series are slower"
+function mwz(m,    i, x, y) {
+	for (i = 1; i <= nb[m, "base"]; i++)
+		x[i] = boot[m, "base", i]
+	for (i = 1; i <= nb[m, "series"]; i++)
+		y[i] = boot[m, "series", i]
+	return mann_whitney_z(x, nb[m, "base"], y, nb[m, "series"])
 }
 # a measurement of both kernels; with control, of code the series leaves
 function optout(m, label, control,    b, o, d, z, rb, rs, v) {
@@ -261,7 +275,7 @@ make_against_table() { # make_against_table LOG
 	local log=$1
 	grep -q '^NATIVE-RUN against series' "$log" && grep -q '^NATIVE-RUN against ref' "$log" ||
 		die "no boots of both kernels in $log"
-	awk -v cfg="$(sed -n 's/^NATIVE-CONFIG //p' "$log" | head -n 1)" '
+	awk -v cfg="$(sed -n 's/^NATIVE-CONFIG //p' "$log" | head -n 1)" "$stats_awk"'
 /^NATIVE-RUN / { sec = $2; kern = $3; r = $4; next }
 sec == "against" && match($0, /R native\.[^ ]+ [01] [0-9]+ [0-9.]+ [0-9.]+ [0-9.]+ ns/) {
 	split(substr($0, RSTART, RLENGTH), f, " ")
@@ -269,41 +283,30 @@ sec == "against" && match($0, /R native\.[^ ]+ [01] [0-9]+ [0-9.]+ [0-9.]+ [0-9.
 	v[m, kern, f[3], r] = f[5]
 	boots[kern, r] = 1
 }
-function num(x) { return (x >= 1000 || x <= -1000) ? sprintf("%.0f", x) : sprintf("%.3g", x) }
 function sgn(x) { return (x >= 0 ? "+" : "") num(x) }
-# median over the boots of kernel k of: s = 0 or 1, a setting; s = "d", on-off
-function med(m, k, s,    n, r, a, i, j, t) {
-	n = 0
-	for (r = 1; r <= 1000; r++) {
-		if (!((k, r) in boots) || !((m, k, 0, r) in v) || !((m, k, 1, r) in v))
-			continue
-		a[++n] = s == "d" ? v[m, k, 1, r] - v[m, k, 0, r] : v[m, k, s, r]
-		dv[k, n] = a[n]
-	}
-	nk[k] = n
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	return n == 0 ? "" : n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+# into a[1..], what each boot of kernel k with both settings gives for s:
+# a setting, 0 or 1, or "d", on-off; returns how many
+function per_boot(a, m, k, s,    n, r) {
+	for (r = 1; r <= 1000; r++)
+		if ((k, r) in boots && (m, k, 0, r) in v && (m, k, 1, r) in v)
+			a[++n] = s == "d" ? v[m, k, 1, r] - v[m, k, 0, r] : v[m, k, s, r]
+	return n
 }
-# Mann-Whitney z of "the costs after are higher", over the boots (dv, nk as
-# left by med(m, k, "d") for both kernels)
-function mwz(    i, j, u, n1, n2) {
-	n1 = nk["ref"]; n2 = nk["series"]
-	for (i = 1; i <= n1; i++)
-		for (j = 1; j <= n2; j++)
-			u += dv["series", j] > dv["ref", i] ? 1 : dv["series", j] == dv["ref", i] ? 0.5 : 0
-	return (u - n1 * n2 / 2) / sqrt(n1 * n2 * (n1 + n2 + 1) / 12)
+# the median over the boots of kernel k, or "" if none has both settings
+function med(m, k, s,    a, n) {
+	n = per_boot(a, m, k, s)
+	return n ? median_of(a, n) : ""
 }
-function row(m, label,    b0, b1, a0, a1, bd, ad, z, verdict) {
+function row(m, label,    b0, b1, a0, a1, bd, ad, z, verdict, x, nx, y, ny) {
 	b0 = med(m, "ref", 0); b1 = med(m, "ref", 1)
 	a0 = med(m, "series", 0); a1 = med(m, "series", 1)
 	if (b0 == "" || a0 == "")
 		return
 	bd = med(m, "ref", "d"); ad = med(m, "series", "d")
-	z = mwz()
-	if (nk["ref"] < 5 || nk["series"] < 5)
+	# z of "the costs after are higher"
+	nx = per_boot(x, m, "ref", "d"); ny = per_boot(y, m, "series", "d")
+	z = mann_whitney_z(x, nx, y, ny)
+	if (nx < 5 || ny < 5)
 		verdict = "too few boots"
 	else
 		verdict = z < -1.96 ? "cheaper" : z > 1.96 ? "DEARER" : "no difference"
